@@ -1,0 +1,91 @@
+"""One pydantic-settings tree for the CLI, the TUI and the Python API (env, config file, flags)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from catalog.errors import UserFacingError
+from catalog.paths import convrec_home
+
+CONFIG_ENV = "CONVREC_CONFIG"
+
+
+class Settings(BaseSettings):
+    """convrec configuration; env vars are `CONVREC_<FIELD>` (e.g. CONVREC_N_GPU_LAYERS=-1)."""
+
+    model_config = SettingsConfigDict(env_prefix="CONVREC_", extra="forbid")
+
+    model: str = Field("qwen2.5-coder-1.5b",
+                       description="Named embedded model or a path to any GGUF file.")
+    backend: Literal["llama_cpp", "http", "scripted"] = Field(
+        "llama_cpp", description="LLM backend: local llama.cpp, an OpenAI-compatible server, "
+        "or the scripted fake used by tests.")
+    llm_url: str | None = Field(None, description="Base URL of an OpenAI-compatible server "
+                                "(backend=http), e.g. http://127.0.0.1:8000/v1.")
+    n_gpu_layers: int = Field(0, description="Layers offloaded to the GPU; -1 = all.")
+    n_threads: int | None = Field(None, description="CPU threads for llama.cpp (default: cores).")
+    n_ctx: int = Field(2048, ge=256, description="Context window in tokens.")
+    seed: int = Field(0, description="Sampling seed.")
+    catalog: str = Field("ml-100k", description="ml-100k, movielens-redial or a catalog folder.")
+    data_dir: Path | None = Field(None, description="Folder with ml-latest-small/ and redial/.")
+    cache_dir: Path | None = Field(None, description="Cache for models, catalogs, artifacts "
+                                   "(default: CONVREC_HOME or ~/.cache/convrec).")
+    store_url: str | None = Field(None, description="Chroma server URL (default: local store).")
+    sessions_db: Path | None = Field(None, description="SQLite file for sessions "
+                                     "(default: <cache>/sessions.sqlite3).")
+    n_recommendations: int = Field(5, ge=1, le=20, description="Items per recommendation turn.")
+    justify_with_llm: bool = Field(True, description="Write justifications with the LLM "
+                                   "(else the template).")
+
+    def resolved_cache_dir(self) -> Path:
+        """The cache directory (created)."""
+        if self.cache_dir:
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            return self.cache_dir
+        return convrec_home()
+
+    def resolved_sessions_db(self) -> Path:
+        """The sessions database path."""
+        return self.sessions_db or self.resolved_cache_dir() / "sessions.sqlite3"
+
+
+def config_file_path(explicit: Path | None = None) -> Path | None:
+    """The config file to read: --config, CONVREC_CONFIG, or <cache>/config.toml if present."""
+    if explicit:
+        return explicit
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    default = convrec_home() / "config.toml"
+    return default if default.is_file() else None
+
+
+def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
+    """Validate config file < environment < explicit overrides (CLI flags) into Settings.
+
+    Raises:
+        UserFacingError: when the config file is unreadable or a value is invalid.
+    """
+    values: dict[str, Any] = {}
+    path = config_file_path(config)
+    if path is not None:
+        try:
+            values.update(tomllib.loads(path.read_text(encoding="utf-8")))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise UserFacingError(f"cannot read config file {path}: {exc}",
+                                  "fix or remove the file") from exc
+    try:
+        env_set = Settings().model_fields_set  # fields given by CONVREC_* variables win over file
+        from_file = {k: v for k, v in values.items() if k not in env_set}
+        flags = {k: v for k, v in overrides.items() if v is not None}
+        return Settings(**{**from_file, **flags})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(map(str, err["loc"]))
+        raise UserFacingError(f"invalid setting {loc}: {err['msg']}",
+                              "see `convrec --help` for the allowed values") from exc

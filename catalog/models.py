@@ -1,0 +1,109 @@
+"""Typed catalog records (items, interactions, triples) and the in-memory Catalog."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+
+class Item(BaseModel):
+    """One recommendable item."""
+
+    id: str
+    title: str
+    year: int | None = None
+    genres: list[str] = Field(default_factory=list)
+    text: str = Field("", description="Plot or description used for retrieval and evidence.")
+    people: dict[str, list[str]] = Field(
+        default_factory=dict, description="Role -> names, e.g. {'director': ['Ridley Scott']}."
+    )
+    tags: list[str] = Field(default_factory=list)
+    attributes: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def display_title(self) -> str:
+        """Title with the year in parentheses when known."""
+        return f"{self.title} ({self.year})" if self.year else self.title
+
+
+class Interaction(BaseModel):
+    """A user's rating of an item."""
+
+    user_id: str
+    item_id: str
+    rating: float
+    timestamp: int | None = None
+
+
+class Triple(BaseModel):
+    """A knowledge-graph edge; item nodes are catalog item ids prefixed `item:`."""
+
+    head: str
+    relation: str
+    tail: str
+
+
+@dataclass
+class Interactions:
+    """Column-oriented ratings (fast to build CF models from)."""
+
+    user_ids: np.ndarray
+    item_ids: np.ndarray
+    ratings: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.ratings.shape[0])
+
+    def __iter__(self) -> Iterator[Interaction]:
+        for u, i, r in zip(self.user_ids, self.item_ids, self.ratings, strict=True):
+            yield Interaction(user_id=str(u), item_id=str(i), rating=float(r))
+
+    @classmethod
+    def from_records(cls, records: list[Interaction]) -> Interactions:
+        """Build columns from Interaction records."""
+        return cls(
+            np.array([r.user_id for r in records], dtype=object),
+            np.array([r.item_id for r in records], dtype=object),
+            np.array([r.rating for r in records], dtype=np.float32),
+        )
+
+
+@dataclass
+class Catalog:
+    """Everything the tools are built from: items, interactions and KG triples."""
+
+    name: str
+    items: dict[str, Item]
+    interactions: Interactions
+    triples: list[Triple] = field(default_factory=list)
+    entity_names: dict[str, str] = field(default_factory=dict)
+    _hash: str | None = field(default=None, repr=False)
+
+    def content_hash(self) -> str:
+        """A stable hash of the catalog's content; artifacts are cached under it."""
+        if self._hash is None:
+            h = hashlib.sha256(self.name.encode())
+            for item_id in sorted(self.items):
+                h.update(self.items[item_id].model_dump_json().encode())
+            h.update(np.ascontiguousarray(self.interactions.ratings).tobytes())
+            h.update("\n".join(map(str, self.interactions.user_ids)).encode())
+            h.update("\n".join(map(str, self.interactions.item_ids)).encode())
+            for t in self.triples:
+                h.update(f"{t.head}\t{t.relation}\t{t.tail}\n".encode())
+            h.update(json.dumps(self.entity_names, sort_keys=True).encode())
+            self._hash = h.hexdigest()[:16]
+        return self._hash
+
+    def genres(self) -> list[str]:
+        """All genres that occur in the catalog, sorted."""
+        return sorted({g for item in self.items.values() for g in item.genres})
+
+    def popularity(self) -> dict[str, int]:
+        """Number of ratings per item id."""
+        ids, counts = np.unique(self.interactions.item_ids.astype(str), return_counts=True)
+        return dict(zip(ids.tolist(), counts.tolist(), strict=True))

@@ -1,0 +1,54 @@
+"""Shared fixtures: an isolated CONVREC_HOME per test, and the real catalogs loaded once."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from catalog import Catalog, load_catalog
+from catalog.ml100k import is_installed
+
+# The cache that `convrec setup` filled (models, ml-100k); captured before any test changes env.
+REAL_HOME = Path(os.environ.get("CONVREC_HOME") or Path.home() / ".cache" / "convrec")
+SHARED_DATA = Path(os.environ.get("CONVREC_DATA_DIR") or
+                   Path(__file__).resolve().parents[1] / ".." / "shared" / "data").resolve()
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point CONVREC_HOME at a fresh temp dir so tests never touch the user's cache."""
+    home = tmp_path / "convrec-home"
+    monkeypatch.setenv("CONVREC_HOME", str(home))
+    monkeypatch.delenv("CONVREC_CONFIG", raising=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def real_home() -> Path:
+    """The real cache filled by `convrec setup` (holds ml-100k and the default model)."""
+    return REAL_HOME
+
+
+@pytest.fixture(scope="session")
+def ml100k(real_home: Path) -> Catalog:
+    """The real ml-100k catalog (installed by `convrec setup`)."""
+    if not is_installed(real_home):
+        pytest.fail("ml-100k is not installed: run `convrec setup` first (the README test "
+                    "command does this)")
+    return load_catalog("ml-100k", real_home)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The shared data folder (MovieLens latest-small + ReDial)."""
+    if not (SHARED_DATA / "ml-latest-small").is_dir():
+        pytest.fail(f"shared data not found at {SHARED_DATA}; set CONVREC_DATA_DIR")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def redial_catalog(shared_data: Path) -> Catalog:
+    """The real movielens-redial catalog."""
+    return load_catalog("movielens-redial", Path("/nonexistent"), shared_data)
