@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -87,17 +86,24 @@ class Catalog:
     def content_hash(self) -> str:
         """A stable hash of the catalog's content; artifacts are cached under it."""
         if self._hash is None:
-            h = hashlib.sha256(self.name.encode())
+            self._hash = self.part_hash("items", "interactions", "triples")
+        return self._hash
+
+    def part_hash(self, *parts: str) -> str:
+        """Hash of only some parts ('items', 'interactions', 'triples'): artifacts that read
+        only items (the vector index) survive a change of interactions."""
+        h = hashlib.sha256(self.name.encode())
+        if "items" in parts:
             for item_id in sorted(self.items):
                 h.update(self.items[item_id].model_dump_json().encode())
+        if "interactions" in parts:
             h.update(np.ascontiguousarray(self.interactions.ratings).tobytes())
             h.update("\n".join(map(str, self.interactions.user_ids)).encode())
             h.update("\n".join(map(str, self.interactions.item_ids)).encode())
+        if "triples" in parts:
             for t in self.triples:
                 h.update(f"{t.head}\t{t.relation}\t{t.tail}\n".encode())
-            h.update(json.dumps(self.entity_names, sort_keys=True).encode())
-            self._hash = h.hexdigest()[:16]
-        return self._hash
+        return h.hexdigest()[:16]
 
     def genres(self) -> list[str]:
         """All genres that occur in the catalog, sorted."""

@@ -115,6 +115,13 @@ class ToolState:
     excluded_ids: set[str] = field(default_factory=set)
 
 
+ARTIFACT_PARTS: dict[str, tuple[str, ...]] = {
+    "chroma": ("items",),
+    "kg": ("items", "triples"),
+    "cf": ("items", "interactions"),
+}
+
+
 @dataclass
 class ToolResources:
     """What tools are built from: the catalog, the cache for artifacts, and store settings."""
@@ -126,9 +133,14 @@ class ToolResources:
     shared: dict[str, Any] = field(default_factory=dict)
 
     def artifact_dir(self, kind: str) -> Path:
-        """Folder for one artifact kind, keyed by the catalog's content hash."""
-        path = (self.cache_dir / "artifacts" /
-                f"{self.catalog.name}-{self.catalog.content_hash()}" / kind)
+        """Folder for one artifact kind, keyed by a hash of the catalog parts it reads.
+
+        The vector index reads only items, so a CF-only change (e.g. evaluation users held
+        out) does not re-embed the catalog.
+        """
+        parts = ARTIFACT_PARTS.get(kind, ("items", "interactions", "triples"))
+        key = self.catalog.part_hash(*parts)
+        path = self.cache_dir / "artifacts" / f"{self.catalog.name}-{key}" / kind
         path.mkdir(parents=True, exist_ok=True)
         return path
 

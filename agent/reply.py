@@ -1,0 +1,54 @@
+"""Typed results of a turn: the reply, its recommendations, and what the turn cost."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from agent.profile import UserProfile
+from tools.base import Evidence
+
+ReplyKind = Literal["question", "recommendations", "message"]
+
+
+class LLMCall(BaseModel):
+    """One LLM call of a turn, with its cost."""
+
+    stage: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    finish_reason: str = "stop"
+    valid_json: bool | None = None
+
+
+class Recommendation(BaseModel):
+    """One recommended item with the evidence it was justified from."""
+
+    item_id: str
+    title: str
+    year: int | None = None
+    genres: list[str] = Field(default_factory=list)
+    score: float
+    evidence: list[Evidence] = Field(default_factory=list)
+    justification: str = ""
+    justification_source: Literal["llm", "template"] = "template"
+    grounded: bool = True
+
+
+class Reply(BaseModel):
+    """What `Session.send` returns."""
+
+    session_id: str
+    turn: int
+    kind: ReplyKind
+    text: str
+    recommendations: list[Recommendation] = Field(default_factory=list)
+    question_slot: str | None = None
+    unknown_titles: list[str] = Field(default_factory=list)
+    notices: list[str] = Field(default_factory=list, description="Readable warnings.")
+    profile: UserProfile
+    tools_used: list[str] = Field(default_factory=list)
+    timings: dict[str, float] = Field(default_factory=dict, description="Seconds per stage.")
+    llm_calls: list[LLMCall] = Field(default_factory=list)

@@ -1,0 +1,268 @@
+"""One conversation: the turn pipeline (understand, link, update, decide, plan, explain, save)."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from agent.backends.base import BackendError, Completion
+from agent.grounding import check_grounding
+from agent.justify import justify
+from agent.policy import SLOT_DESCRIPTION, TEMPLATE_QUESTION, Decision, decide
+from agent.profile import FeedbackKind, UserProfile
+from agent.reply import LLMCall, Recommendation, Reply
+from agent.understanding import clean_user_text, understand
+from agent.updates import apply_utterance
+from tools.base import Candidate
+
+if TYPE_CHECKING:
+    from agent.core import Agent
+
+log = logging.getLogger(__name__)
+
+TextCallback = Callable[[str], None]
+CardCallback = Callable[[Recommendation], None]
+
+
+class SessionState(BaseModel):
+    """Everything persisted about a session after each turn."""
+
+    profile: UserProfile = Field(default_factory=UserProfile)
+    turn: int = 0
+    questions_asked: int = 0
+    last_question: str | None = None
+    last_ranked: list[str] = Field(default_factory=list)
+    tool_weights: dict[str, float] = Field(default_factory=dict)
+
+
+def _call(stage: str, c: Completion, valid_json: bool | None = None) -> LLMCall:
+    return LLMCall(stage=stage, prompt_tokens=c.prompt_tokens,
+                   completion_tokens=c.completion_tokens, seconds=c.seconds,
+                   finish_reason=c.finish_reason, valid_json=valid_json)
+
+
+class Session:
+    """A user's conversation with the agent; use `Agent.session()` to get one."""
+
+    def __init__(self, agent: Agent, session_id: str | None = None, user_id: str = "local",
+                 state: SessionState | None = None) -> None:
+        self.agent = agent
+        self.id = session_id or uuid.uuid4().hex[:12]
+        self.user_id = user_id
+        self.state = state or SessionState()
+
+    @property
+    def profile(self) -> UserProfile:
+        """The current profile."""
+        return self.state.profile
+
+    # ---- the turn -------------------------------------------------------------------------
+    def send(self, text: str, on_text: TextCallback | None = None,
+             on_card: CardCallback | None = None) -> Reply:
+        """Run one turn and persist it. Never raises for bad input; returns a Reply."""
+        start = time.perf_counter()
+        timings: dict[str, float] = {}
+        calls: list[LLMCall] = []
+        notices: list[str] = []
+        self.state.turn += 1
+        text = text if isinstance(text, str) else str(text)
+        if not clean_user_text(text):
+            reply = self._reply("message", "I didn't catch anything there. Tell me about a "
+                                "movie you liked, or a genre you're in the mood for.",
+                                notices=["empty message"])
+            return self._finish(text, reply, start, timings)
+        t = time.perf_counter()
+        understood = understand(self.agent.backend, text, self.state.last_question)
+        timings["understanding"] = time.perf_counter() - t
+        calls += [_call("understanding", c, understood.valid_json) for c in understood.completions]
+        if understood.fallback and understood.completions:
+            notices.append("I could not fully parse that; I kept your words as keywords.")
+        t = time.perf_counter()
+        unknown = apply_utterance(self.profile, understood.utterance, self.agent.linker)
+        timings["linking"] = time.perf_counter() - t
+        if unknown:
+            notices.append("I don't know " + ", ".join(f"'{u}'" for u in unknown)
+                           + " in this catalog.")
+        plan = self._plan(timings)
+        t = time.perf_counter()
+        decision = decide(self.profile, understood.utterance.intent,
+                          [c.item_id for c in plan], self.agent.catalog,
+                          self.state.questions_asked, self.agent.max_questions)
+        timings["policy"] = time.perf_counter() - t
+        if decision.action == "ask":
+            reply = self._ask(decision, notices, calls, timings, on_text)
+        else:
+            reply = self._recommend(plan, notices, calls, timings, on_text, on_card)
+        reply.unknown_titles = unknown
+        return self._finish(text, reply, start, timings, calls)
+
+    def _plan(self, timings: dict[str, float]) -> list[Candidate]:
+        result = self.agent.plan(self.profile, self.state.tool_weights, self.id)
+        timings.update(result.timings)
+        self._tools_used = result.tools_used
+        self.state.last_ranked = [c.item_id for c in result.candidates[:100]]
+        return result.candidates
+
+    def _ask(self, decision: Decision, notices: list[str], calls: list[LLMCall],
+             timings: dict[str, float], on_text: TextCallback | None) -> Reply:
+        t = time.perf_counter()
+        slot = decision.slot or "genre"
+        question = self._write_question(slot, calls, on_text)
+        timings["question"] = time.perf_counter() - t
+        self.profile.asked_slots.append(slot)
+        self.state.questions_asked += 1
+        self.state.last_question = question
+        prefix = " ".join(n for n in notices if n.startswith("I don't know"))
+        return self._reply("question", (prefix + " " + question).strip(), notices=notices,
+                           question_slot=slot)
+
+    def _write_question(self, slot: str, calls: list[LLMCall],
+                        on_text: TextCallback | None) -> str:
+        template = TEMPLATE_QUESTION[slot]
+        if not self.agent.settings.justify_with_llm:
+            return template
+        known = self._known_summary()
+        messages = [
+            {"role": "system", "content": "You are a friendly movie recommender interviewing a "
+             "user. Write ONE short question (under 15 words). Output only the question."},
+            {"role": "user", "content": f"{known}Ask about {SLOT_DESCRIPTION[slot]}."},
+        ]
+        try:
+            c = self.agent.backend.chat(messages, max_tokens=32, stop=["\n"], on_token=on_text)
+        except BackendError as exc:
+            log.warning("question call failed: %s", exc)
+            return template
+        calls.append(_call("question", c))
+        q = " ".join(c.text.split()).strip().strip('"')
+        if "?" in q:
+            q = q[: q.index("?") + 1]
+        allowed = [known, SLOT_DESCRIPTION[slot], template]
+        if not (8 <= len(q) <= 160 and q.endswith("?") and check_grounding(q, allowed).ok):
+            return template
+        return q
+
+    def _known_summary(self) -> str:
+        p = self.profile
+        bits = [i.title for i in p.liked_items[:3]]
+        bits += [e.split(":", 1)[1] for e in p.liked_entities[:3]]
+        return f"The user likes: {', '.join(bits)}.\n" if bits else ""
+
+    def _recommend(self, plan: list[Candidate], notices: list[str], calls: list[LLMCall],
+                   timings: dict[str, float], on_text: TextCallback | None,
+                   on_card: CardCallback | None) -> Reply:
+        t = time.perf_counter()
+        n = self.agent.settings.n_recommendations
+        recs: list[Recommendation] = []
+        header = "Here are some picks for you:" if plan else (
+            "I couldn't find anything that fits all your constraints. Try relaxing one?")
+        if on_text:
+            on_text(header + "\n")
+        backend = self.agent.backend if self.agent.settings.justify_with_llm else None
+        for cand in plan[:n]:
+            item = self.agent.catalog.items[cand.item_id]
+            j = justify(backend, item, cand.evidence)
+            if j.completion is not None:
+                calls.append(_call("justification", j.completion))
+            rec = Recommendation(item_id=item.id, title=item.title, year=item.year,
+                                 genres=item.genres, score=cand.score, evidence=cand.evidence,
+                                 justification=j.text, justification_source=j.source,
+                                 grounded=j.grounding.ok)
+            recs.append(rec)
+            self.profile.shown_items.append(item.id)
+            if on_card:
+                on_card(rec)
+            if on_text:
+                on_text(f"- {item.display_title}: {j.text}\n")
+        timings["justification"] = time.perf_counter() - t
+        self.state.questions_asked = 0
+        self.state.last_question = None
+        lines = [header] + [f"{i}. {r.justification}" for i, r in enumerate(recs, 1)]
+        prefix = " ".join(n for n in notices if n.startswith("I don't know"))
+        text = (prefix + "\n" if prefix else "") + "\n".join(lines)
+        return self._reply("recommendations", text, notices=notices, recommendations=recs)
+
+    def _reply(self, kind: str, text: str, **kw: Any) -> Reply:
+        return Reply(session_id=self.id, turn=self.state.turn, kind=kind, text=text,
+                     profile=self.profile.model_copy(deep=True),
+                     tools_used=list(getattr(self, "_tools_used", [])), **kw)
+
+    def _finish(self, user_text: str, reply: Reply, start: float, timings: dict[str, float],
+                calls: list[LLMCall] | None = None) -> Reply:
+        t = time.perf_counter()
+        reply.llm_calls = calls or []
+        reply.profile = self.profile.model_copy(deep=True)
+        self.agent.store.save_turn(self.id, self.user_id, self.state.model_dump(mode="json"),
+                                   self.state.turn, user_text[:10_000],
+                                   reply.model_dump(mode="json"))
+        timings["persistence"] = time.perf_counter() - t
+        timings["total"] = time.perf_counter() - start
+        reply.timings = timings
+        return reply
+
+    # ---- structured actions ---------------------------------------------------------------
+    def feedback(self, item_id: str, kind: FeedbackKind) -> None:
+        """Record feedback on an item; it reshapes the next ranking and the tool weights."""
+        if item_id not in self.agent.catalog.items:
+            raise KeyError(f"unknown item id {item_id!r}")
+        self.profile.feedback[item_id] = kind
+        if kind in ("liked", "disliked"):
+            self._learn_weights(item_id, 1.0 if kind == "liked" else -1.0)
+        self.agent.store.save_state(self.id, self.user_id, self.state.model_dump(mode="json"))
+
+    def _learn_weights(self, item_id: str, reward: float) -> None:
+        """Feedback as reward: tools whose evidence backed the item gain or lose weight."""
+        turns = self.agent.store.turns(self.id)
+        for turn in reversed(turns):
+            for rec in turn["reply"].get("recommendations", []):
+                if rec["item_id"] == item_id:
+                    for tool in {e["tool"] for e in rec.get("evidence", [])}:
+                        w = self.state.tool_weights.get(tool, 1.0)
+                        self.state.tool_weights[tool] = min(3.0, max(0.2, w + 0.25 * reward))
+                    return
+
+    def more_like(self, item_id: str, on_text: TextCallback | None = None,
+                  on_card: CardCallback | None = None) -> Reply:
+        """Treat an item as liked and recommend again right away."""
+        self.feedback(item_id, "liked")
+        return self.send(f"Recommend more like {self.agent.catalog.items[item_id].title}",
+                         on_text, on_card)
+
+    def remove_belief(self, kind: str, value: str) -> bool:
+        """Remove one belief the user says is wrong (liked/disliked item or entity, keyword)."""
+        p = self.profile
+        before = p.model_dump_json()
+        if kind in ("liked_item", "disliked_item"):
+            lst = p.liked_items if kind == "liked_item" else p.disliked_items
+            lst[:] = [i for i in lst if i.item_id != value]
+            p.feedback.pop(value, None)
+        elif kind in ("liked_entity", "disliked_entity"):
+            lst2 = p.liked_entities if kind == "liked_entity" else p.disliked_entities
+            lst2[:] = [e for e in lst2 if e != value]
+        elif kind == "keyword":
+            p.keywords[:] = [k for k in p.keywords if k != value]
+        elif kind == "constraint":
+            update = {"year_min": None} if value == "year_min" else (
+                {"year_max": None} if value == "year_max" else {})
+            p.constraints = p.constraints.model_copy(update=update)
+        changed = p.model_dump_json() != before
+        if changed:
+            self.agent.store.save_state(self.id, self.user_id, self.state.model_dump(mode="json"))
+        return changed
+
+    def ranked(self, k: int = 10) -> list[str]:
+        """The agent's current structured top-K (for evaluation)."""
+        return self.state.last_ranked[:k]
+
+    def set_profile(self, profile: UserProfile) -> None:
+        """Install a profile (the evaluation's perfect-understanding oracle)."""
+        self.state.profile = profile
+        self._plan({})
+
+    def history(self) -> list[dict[str, Any]]:
+        """Completed turns, from the store."""
+        return self.agent.store.turns(self.id)
