@@ -1,0 +1,5 @@
+"""`python -m convrec` runs the command line."""
+
+from convrec.cli import main
+
+raise SystemExit(main())
