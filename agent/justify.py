@@ -65,7 +65,7 @@ def template_justification(item: Item, evidence: list[Evidence]) -> str:
     if not facts:
         return f"{item.display_title} fits what you asked for."
     body = "; ".join(f.rstrip(".") for f in facts)
-    return f"{item.display_title}: {body[0].upper()}{body[1:]}."
+    return f"{item.display_title}: {body}."
 
 
 def allowed_texts(item: Item, evidence: list[Evidence]) -> list[str]:

@@ -67,7 +67,7 @@ def signal_strength(profile: UserProfile) -> float:
     liked = len(profile.liked_ids())
     return (2.0 * liked + len(profile.liked_entities) + 0.5 * len(profile.keywords)
             + (1.0 if profile.constraints.year_min or profile.constraints.year_max else 0.0)
-            + 0.5 * len(profile.disliked_entities))
+            + 1.0 * len(profile.disliked_entities) + 0.5 * len(profile.disliked_ids()))
 
 
 def slot_values(slot: str, item: Item) -> list[str]:
@@ -84,7 +84,7 @@ def slot_values(slot: str, item: Item) -> list[str]:
 
 
 def decide(profile: UserProfile, intent: str, candidates: list[str], catalog: Catalog,
-           questions_asked: int, max_questions: int = 3, confident_at: float = 4.0) -> Decision:
+           questions_asked: int, max_questions: int = 3, confident_at: float = 3.0) -> Decision:
     """Choose the next action from the profile and the current top candidates.
 
     Recommends when the user asks, when the profile is strong enough, or when the question

@@ -30,7 +30,7 @@ def keyword_responder(catalog: Catalog):  # type: ignore[no-untyped-def]
             if "question" in system:
                 return "What else would you like to tell me about your taste?"
             facts = re.findall(r"^- (.*)$", user, flags=re.M)
-            return (facts[0][0].upper() + facts[0][1:] + ".") if facts else "A good match."
+            return (facts[0][0].upper() + facts[0][1:].rstrip(".") + ".") if facts else "A good match."
         text = " " + normalize_title(user) + " "
         low = user.lower()
         negative = re.search(r"\b(no|not|hate|without|nothing with|dislike)\b", low)

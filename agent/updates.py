@@ -23,7 +23,13 @@ def apply_utterance(profile: UserProfile, u: Utterance, linker: EntityLinker) ->
     liked to disliked), and liking an item removes it from the dislikes and vice versa.
     """
     unknown: list[str] = []
+    liked_genres, disliked_genres = list(u.liked_genres), list(u.disliked_genres)
     for mentions, liked in ((u.liked_titles, True), (u.disliked_titles, False)):
+        # Small models sometimes put a genre ("horror") among the titles: move it back.
+        genre_like = [m for m in mentions if linker.link_title(m) is None
+                      and linker.link_genre(m) is not None]
+        (liked_genres if liked else disliked_genres).extend(genre_like)
+        mentions = [m for m in mentions if m not in genre_like]
         result = linker.link_titles(mentions)
         unknown += result.unknown
         for mention, item_id in result.items:
@@ -35,7 +41,7 @@ def apply_utterance(profile: UserProfile, u: Utterance, linker: EntityLinker) ->
             if all(i.item_id != item_id for i in keep):
                 keep.append(entry)
             profile.feedback.pop(item_id, None)
-    for mentions, liked in ((u.liked_genres, True), (u.disliked_genres, False)):
+    for mentions, liked in ((liked_genres, True), (disliked_genres, False)):
         for mention in mentions:
             genre = linker.link_genre(mention)
             if genre is None:

@@ -52,3 +52,16 @@ def shared_data() -> Path:
 def redial_catalog(shared_data: Path) -> Catalog:
     """The real movielens-redial catalog."""
     return load_catalog("movielens-redial", Path("/nonexistent"), shared_data)
+
+
+@pytest.fixture(scope="session")
+def ml100k_agent_factory(ml100k: Catalog, real_home: Path, tmp_path_factory: pytest.TempPathFactory):
+    """Build agents on ml-100k that reuse the artifacts `convrec setup` built (fast)."""
+    from agent import Agent, Settings
+
+    def make(backend, **settings):  # type: ignore[no-untyped-def]
+        db = tmp_path_factory.mktemp("sessions") / "sessions.sqlite3"
+        s = Settings(backend="scripted", cache_dir=real_home, sessions_db=db, **settings)
+        return Agent.from_settings(s, backend=backend, catalog=ml100k)
+
+    return make

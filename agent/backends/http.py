@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -200,7 +199,7 @@ class HttpBackend:
 
     def _read_error(self, exc: OSError, what: str) -> BackendError:
         """A one-line BackendError for a failure while reading a reply."""
-        if isinstance(exc, TimeoutError | socket.timeout):
+        if isinstance(exc, TimeoutError):
             return BackendError(f"LLM server at {self.root} sent nothing for {self.timeout:g} s "
                                 f"while answering {what} -- fix: raise the timeout or check "
                                 "the server")
@@ -230,7 +229,7 @@ class HttpBackend:
         except urllib.error.URLError as exc:
             raise BackendError(f"cannot reach the LLM server at {url}: {exc.reason} "
                                f"-- fix: {SERVER_HINT}") from exc
-        except (TimeoutError, socket.timeout) as exc:
+        except TimeoutError as exc:
             raise BackendError(f"the LLM server at {url} did not answer within "
                                f"{self.timeout:g} s -- fix: raise the timeout or check the "
                                "server") from exc

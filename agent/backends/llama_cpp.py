@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,20 @@ def default_threads() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux
         return max(1, os.cpu_count() or 1)
+
+
+@lru_cache(maxsize=64)
+def _schema_error(schema_json: str) -> str | None:
+    """Why llama.cpp cannot turn a JSON schema into a grammar, or None when it can.
+
+    llama-cpp-python silently falls back to unconstrained JSON when the conversion fails,
+    which would drop guarantees such as `maxItems`; checking first turns that into an error.
+    """
+    try:
+        llama_cpp.LlamaGrammar.from_json_schema(schema_json, verbose=False)
+    except Exception as exc:  # the converter raises bare Exception/ValueError/RuntimeError
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 def _common_prefix(a: np.ndarray, b: np.ndarray) -> int:
@@ -138,9 +154,13 @@ class LlamaCppBackend:
                                   "temperature": temperature, "stop": stop or [],
                                   "seed": self.seed}
         if json_schema is not None:
+            problem = _schema_error(json.dumps(json_schema, sort_keys=True))
+            if problem:
+                raise BackendError(f"llama.cpp cannot turn the JSON schema into a grammar "
+                                   f"({problem.splitlines()[0]}) -- fix: simplify the schema")
             kwargs["response_format"] = {"type": "json_object", "schema": json_schema}
         with self._lock:
-            cached = np.array(self._llm.input_ids, copy=True)  # what the KV cache holds now
+            cached = self._llm.input_ids[: self._llm.n_tokens].copy()  # what the KV cache holds
             self._reset_perf()
             start = time.perf_counter()
             if on_token is None:
@@ -204,8 +224,7 @@ class LlamaCppBackend:
                           first_token_seconds=first)
 
     def _guarded(self, make: Callable[[], Iterable[Any]]) -> Iterator[Any]:
-        """Iterate llama-cpp-python's stream, turning its failures (not the caller's) into
-        BackendError."""
+        """Iterate llama-cpp-python's stream; its failures (not `on_token`'s) become BackendError."""
         try:
             iterator = iter(make())
         except (ValueError, RuntimeError) as exc:
