@@ -1,0 +1,87 @@
+"""End-to-end dialogues on the REAL default model (Qwen2.5-Coder-1.5B), asserting on structure."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agent.model_files import DEFAULT_MODEL, resolve_model_path
+from catalog.errors import ModelFileError
+
+pytestmark = [pytest.mark.real_model, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def real_agent(ml100k, real_home, ml100k_agent_factory):  # type: ignore[no-untyped-def]
+    from agent.backends.factory import make_backend
+    from agent.settings import Settings
+
+    try:
+        resolve_model_path(DEFAULT_MODEL, real_home)
+    except ModelFileError as exc:
+        pytest.fail(f"{exc.one_line()} (the README test command runs `convrec setup` first)")
+    backend = make_backend(Settings(cache_dir=real_home, n_ctx=2048), real_home)
+    return ml100k_agent_factory(backend)
+
+
+def assert_structure(reply, catalog) -> None:  # type: ignore[no-untyped-def]
+    """Valid profile, linked ids exist, recommendations obey constraints, all grounded."""
+    p = reply.profile
+    assert all(i.item_id in catalog.items for i in p.liked_items + p.disliked_items)
+    assert all(e.split(":", 1)[0] in ("genre", "person", "tag") for e in p.liked_entities)
+    for call in reply.llm_calls:
+        if call.stage == "understanding":
+            assert call.valid_json, "the grammar-constrained call returned invalid JSON"
+    for rec in reply.recommendations:
+        item = catalog.items[rec.item_id]
+        assert p.constraints.allows(item), (item.title, p.constraints)
+        assert rec.item_id not in p.disliked_ids()
+        assert rec.evidence and rec.justification.strip()
+        assert rec.grounded, rec.justification
+
+
+def test_one_shot_with_hard_constraint(real_agent, ml100k) -> None:  # type: ignore[no-untyped-def]
+    session = real_agent.session("e2e-1")
+    reply = session.send("I loved Alien and Star Wars, nothing with horror")
+    assert_structure(reply, ml100k)
+    liked = {i.item_id for i in reply.profile.liked_items}
+    assert {"183", "50"} <= liked, reply.profile.liked_items
+    assert "horror" in reply.profile.constraints.genres_excluded
+    assert reply.kind == "recommendations" and len(reply.recommendations) >= 3
+    assert all("horror" not in ml100k.items[r.item_id].genres for r in reply.recommendations)
+    assert any(r.justification_source == "llm" for r in reply.recommendations)
+
+
+def test_interview_then_recommendations(real_agent, ml100k) -> None:  # type: ignore[no-untyped-def]
+    session = real_agent.session("e2e-2")
+    first = session.send("Hi! I'm looking for a movie to watch tonight.")
+    assert_structure(first, ml100k)
+    assert first.kind == "question" and first.text.strip().endswith("?")
+    second = session.send("I really liked Toy Story.")
+    assert_structure(second, ml100k)
+    assert "1" in {i.item_id for i in second.profile.liked_items}
+    third = session.send("Something from the 1990s please, and show me what you have.")
+    assert_structure(third, ml100k)
+    assert third.kind == "recommendations"
+    c = third.profile.constraints
+    assert c.year_min is not None and 1985 <= c.year_min <= 1990
+
+
+def test_ask_command_json(real_home: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "CONVREC_HOME": str(real_home),
+           "CONVREC_SESSIONS_DB": str(tmp_path / "s.sqlite3")}
+    out = subprocess.run([sys.executable, "-m", "convrec", "ask",
+                          "I loved The Matrix and Alien, nothing with horror", "--json"],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    reply = json.loads(out.stdout)
+    assert reply["kind"] == "recommendations"
+    assert "183" in [i["item_id"] for i in reply["profile"]["liked_items"]]
+    assert "The Matrix" in reply["unknown_titles"]  # ml-100k ends in 1998: honest, not guessed
+    for rec in reply["recommendations"]:
+        assert "horror" not in rec["genres"] and rec["evidence"] and rec["grounded"]
