@@ -1,0 +1,37 @@
+"""`convrec bench ...` sub-commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+
+def add_commands(sub: argparse._SubParsersAction, common: Callable[[argparse.ArgumentParser], None]) -> None:  # type: ignore[type-arg]
+    """Register `bench turn` and `bench tools`."""
+    p = sub.add_parser("turn", help="per-turn latency by stage on the real backend")
+    common(p)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--report", type=Path, default=Path("reports/bench"))
+    p.set_defaults(handler=_turn)
+    try:
+        from benchmarks.tools_bench import add_tools_command
+    except ImportError:
+        return
+    add_tools_command(sub, common)
+
+
+def _turn(args: argparse.Namespace) -> int:
+    from benchmarks.turn import run_turn_bench, write_report
+    from convrec.cli import settings_from
+
+    settings = settings_from(args)
+    result = run_turn_bench(settings, repeats=args.repeats)
+    md = write_report(result, args.report, "bench-turn")
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(md.read_text())
+    return 0
