@@ -49,14 +49,13 @@ def keyword_responder(catalog: Catalog):  # type: ignore[no-untyped-def]
                     low) else g_like
                 target.append(g)
         years = [int(y) for y in re.findall(r"\b(19\d0|20\d0)s\b", low)]
-        intent = ("ask_recommendations" if re.search(r"\b(recommend|suggest|show me)\b", low)
-                  else "give_preferences")
-        return json.dumps({
-            "intent": intent, "liked_titles": liked[:4], "disliked_titles": disliked[:4],
-            "liked_genres": g_like[:4], "disliked_genres": g_dis[:4], "people": [],
-            "keywords": [], "year_min": years[0] if years else None,
-            "year_max": years[0] + 9 if years else None,
-        })
+        intent = ("ask" if re.search(r"\b(recommend|suggest|show me)\b", low)
+                  else "prefs")
+        wire: dict[str, Any] = {"intent": intent, "like": liked[:4], "dislike": disliked[:4],
+                                "genres": g_like[:4], "no_genres": g_dis[:4]}
+        if years:
+            wire.update(from_year=years[0], to_year=years[0] + 9)
+        return json.dumps({k: v for k, v in wire.items() if v != []})
 
     return respond
 

@@ -106,9 +106,7 @@ def test_policy_asks_informative_unknown_slots_then_recommends(ml100k) -> None: 
 
 
 def test_understanding_retries_then_falls_back() -> None:
-    good = {"intent": "give_preferences", "liked_titles": ["Alien"], "disliked_titles": [],
-            "liked_genres": [], "disliked_genres": [], "people": [], "keywords": [],
-            "year_min": None, "year_max": None}
+    good = {"intent": "prefs", "like": ["Alien"]}
     backend = ScriptedBackend(replies=["{not json", good])
     result = understand(backend, "I liked Alien")
     assert result.utterance.liked_titles == ["Alien"] and not result.valid_json
@@ -123,6 +121,7 @@ def test_understanding_retries_then_falls_back() -> None:
 
 def test_schema_caps_every_array() -> None:
     schema = utterance_schema()
+    assert schema["required"] == ["intent"] and not schema["additionalProperties"]
     arrays = [v for v in schema["properties"].values() if v.get("type") == "array"]
     assert arrays and all(a["maxItems"] <= 5 for a in arrays)
     assert all(a["items"]["maxLength"] <= 80 for a in arrays)
