@@ -1,0 +1,122 @@
+"""Knowledge-graph expansion tool: items linked to liked items and named entities by KG paths."""
+
+from __future__ import annotations
+
+import logging
+from typing import ClassVar
+
+import numpy as np
+
+from catalog.models import Catalog
+from knowledge_graph import (
+    ExpansionSettings,
+    KGExpander,
+    KnowledgeGraph,
+    graph_key,
+    load_or_build,
+)
+from tools.base import (
+    Candidate,
+    ConvrecTool,
+    Evidence,
+    InputKind,
+    ProfileInputs,
+    ToolResources,
+    ToolState,
+)
+
+log = logging.getLogger(__name__)
+
+SHARED_KEY = "knowledge_graph"
+"""Key of the loaded KnowledgeGraph in `ToolResources.shared` (entity linking reuses it)."""
+
+
+def _load(resources: ToolResources) -> tuple[KnowledgeGraph, bool]:
+    """The catalog's graph: from `resources.shared`, the artifact cache, or built now."""
+    key = graph_key(resources.catalog)
+    cached = resources.shared.get(SHARED_KEY)
+    if isinstance(cached, KnowledgeGraph) and cached.catalog_hash == key:
+        return cached, False
+    kg, built = load_or_build(resources.catalog, resources.artifact_dir("kg"),
+                              show_progress=resources.show_progress, key=key)
+    resources.shared[SHARED_KEY] = kg
+    return kg, built
+
+
+class KGExpansionTool(ConvrecTool):
+    """Recommend items connected to the user's liked items or named entities in the KG.
+
+    Follows item -> entity -> item paths from liked items (shared director, writer, star,
+    tag, genre, decade, or a Freebase relation) and entity -> item edges from named people,
+    genres and tags. Relations weigh differently (a shared director counts far more than a
+    shared genre) and entities that link many items count little. Paths from disliked items
+    subtract. Each item comes with its strongest path as evidence, e.g.
+    'Alien (1979) -director-> Ridley Scott <-director- Blade Runner (1982)'.
+    """
+
+    name: str = "kg_expansion"
+    description: str = (
+        "Knowledge-graph expansion: recommend items that share directors, writers, stars, "
+        "tags or genres with the user's liked items, or that involve the people, genres and "
+        "tags the user named."
+    )
+    consumes: ClassVar[frozenset[InputKind]] = frozenset(
+        {InputKind.LIKED_ITEMS, InputKind.ENTITIES, InputKind.DISLIKED_ITEMS})
+
+    kg: KnowledgeGraph
+    expander: KGExpander
+    catalog: Catalog
+
+    @classmethod
+    def create(cls, resources: ToolResources,
+               settings: ExpansionSettings | None = None) -> KGExpansionTool:
+        """Load the graph from the artifact cache (building it on first use) and precompute.
+
+        Args:
+            resources: Catalog, cache and progress settings.
+            settings: Relation weights, hub penalty and dislike weight (defaults if None).
+
+        Returns:
+            The tool, ready to score.
+        """
+        kg, _ = _load(resources)
+        popularity = resources.catalog.popularity()
+        prior = np.array([popularity.get(i, 0) for i in kg.item_ids], dtype=np.float32)
+        expander = KGExpander(kg, settings, prior=prior)
+        log.info("kg_expansion ready: %s", kg.summary())
+        return cls(kg=kg, expander=expander, catalog=resources.catalog)
+
+    @classmethod
+    def build_artifacts(cls, resources: ToolResources) -> bool:
+        """Build and cache the graph; False when an up-to-date one is already cached."""
+        return _load(resources)[1]
+
+    def score(self, profile: ProfileInputs, k: int, state: ToolState) -> list[Candidate]:
+        """Return up to k items best connected to the profile's seeds, with their paths.
+
+        Seeds (liked items), disliked items, `state.excluded_ids` and items outside
+        `state.candidate_ids` (when set) are never returned; constraints are applied.
+        Unknown item and entity ids are ignored; no liked item and no entity gives [].
+        """
+        constraints = profile.constraints
+        items = self.catalog.items
+
+        def keep(item_id: str) -> bool:
+            item = items.get(item_id)
+            return item is not None and constraints.allows(item)
+
+        expansions = self.expander.expand(
+            liked=profile.liked_items, entities=profile.entities,
+            disliked=profile.disliked_items, k=k,
+            keep=None if constraints.is_empty() else keep,
+            candidate_ids=state.candidate_ids, excluded_ids=state.excluded_ids,
+        )
+        return [
+            Candidate(
+                item_id=e.item_id,
+                score=e.score,
+                evidence=[Evidence(tool=self.name, kind="kg_path", text=e.path.text,
+                                   data=e.path.data())] if e.path.text else [],
+            )
+            for e in expansions
+        ]
