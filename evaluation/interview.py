@@ -1,0 +1,255 @@
+"""Simulated cold-start interviews: every method talks to the same simulated users; metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from agent.backends.base import LLMBackend
+from agent.settings import Settings, load_settings
+from catalog.errors import DataError
+from catalog.loading import load_catalog, resolve_data_dir
+from catalog.models import Catalog
+from evaluation.baselines import AGENT_METHODS, BASELINES, TOOL_OF, Method, build_methods
+from evaluation.metrics import (
+    interview_metrics,
+    invalid_json_rate,
+    invalid_tool_call_rate,
+    latency_summary,
+    percentile,
+    success_at,
+    token_summary,
+)
+from evaluation.simulator import KeywordIndex, ParaphrasingUser, SimulatedUser
+from evaluation.split import Split, TestCase, load_self_tags, split_users
+from tools.base import ConvrecTool, ToolResources
+from tools.registry import ToolRegistry
+
+log = logging.getLogger(__name__)
+
+DEFAULT_METHODS = ("random", "popularity", "cf", "retrieval", "kg", "fused", "agent", "oracle")
+
+
+def build_tools(catalog: Catalog, settings: Settings, names: Sequence[str] | None = None,
+                show_progress: bool = False) -> tuple[dict[str, ConvrecTool], dict[str, str]]:
+    """Open (building if needed) the registry's tools on a catalog; failures are reported."""
+    resources = ToolResources(catalog=catalog, cache_dir=settings.resolved_cache_dir(),
+                              store_url=settings.store_url, show_progress=show_progress)
+    created = ToolRegistry().create_all(resources, list(names) if names is not None else None)
+    return created.tools, created.failed
+
+
+def run_conversation(method: Method, user: SimulatedUser, max_turns: int) -> dict[str, Any]:
+    """Hold one simulated conversation for up to `max_turns` user messages.
+
+    The conversation ends early when the agent recommends the target (the user accepts).
+
+    Returns:
+        A JSON-ready record: the target, and per turn the user's message, the method's reply
+        kind, slot, recommendations, ranking, timings, LLM calls and tool calls.
+    """
+    conv = method.start(user)
+    text = user.opening()
+    turns: list[dict[str, Any]] = []
+    for turn in range(1, max_turns + 1):
+        info = conv.send(text, user)
+        target_rank = (info.ranked.index(user.case.target_id) + 1
+                       if user.case.target_id in info.ranked else None)
+        turns.append({
+            "turn": turn, "user": text, "kind": info.kind, "slot": info.question_slot,
+            "recommended": info.recommended, "ranked": info.ranked, "target_rank": target_rank,
+            "timings": info.timings, "llm_calls": [c.model_dump() for c in info.llm_calls],
+            "tool_calls": info.tool_calls, "tool_errors": info.tool_errors,
+            "notices": info.notices,
+        })
+        if user.case.target_id in info.recommended:
+            user.respond(info.kind, info.question_slot, info.recommended)  # accepts
+            break
+        if turn < max_turns:
+            text = user.respond(info.kind, info.question_slot, info.recommended)
+    return {"user_id": user.case.user_id, "target_id": user.case.target_id,
+            "target": user.target.display_title, "liked_ids": list(user.case.liked_ids),
+            "accepted": user.accepted, "redactions": user.guard.redactions,
+            "revealed": [f"{f.slot}:{f.kind}:{f.value}" for f in user.revealed], "turns": turns}
+
+
+def summarize(conversations: list[dict[str, Any]], turns: Sequence[int],
+              ks: Sequence[int]) -> dict[str, Any]:
+    """Metrics of one method over its conversations (see `metrics.interview_metrics`)."""
+    from agent.reply import LLMCall
+
+    pairs = [([t["ranked"] for t in c["turns"]], c["target_id"]) for c in conversations]
+    all_turns = [t for c in conversations for t in c["turns"]]
+    calls = [[LLMCall.model_validate(x) for x in t["llm_calls"]] for t in all_turns]
+    tool_calls = sum(t["tool_calls"] for t in all_turns)
+    known_errors = [t["tool_errors"] for t in all_turns if t["tool_errors"] is not None]
+    by_turn: dict[int, list[float]] = defaultdict(list)
+    for t in all_turns:
+        by_turn[t["turn"]].append(t["timings"].get("total", sum(t["timings"].values())))
+    n = max(len(pairs), 1)
+    curve = {str(k): [sum(success_at(r, g, t, k) for r, g in pairs) / n
+                      for t in range(1, max(turns) + 1)] for k in ks}
+    return {
+        "metrics": interview_metrics(pairs, turns, ks),
+        "success_curve": curve,
+        "invalid_json_rate": invalid_json_rate(c for cs in calls for c in cs),
+        "invalid_tool_call_rate": (invalid_tool_call_rate(tool_calls, sum(known_errors))
+                                   if len(known_errors) == len(all_turns) else None),
+        "tool_calls": tool_calls,
+        "latency": latency_summary(t["timings"] for t in all_turns),
+        "latency_by_turn": {str(k): {"p50": percentile(v, 50), "p95": percentile(v, 95)}
+                            for k, v in sorted(by_turn.items())},
+        "tokens": token_summary(calls),
+        "reply_kinds": dict(Counter(t["kind"] for t in all_turns)),
+        "asked_slots": dict(Counter(t["slot"] for t in all_turns if t["slot"])),
+        "accepted": sum(c["accepted"] for c in conversations),
+        "redactions": sum(c["redactions"] for c in conversations),
+        "n_conversations": len(conversations),
+    }
+
+
+def run_interviews(catalog_name: str = "movielens-redial", data_dir: Path | str | None = None,
+                   n_users: int = 50, turns: Sequence[int] = (3, 5, 10), k: int = 10,
+                   seed: int = 0, *, ks: Sequence[int] | None = None,
+                   settings: Settings | None = None, backend: LLMBackend | None = None,
+                   methods: Sequence[str] = DEFAULT_METHODS, catalog: Catalog | None = None,
+                   split: Split | None = None, tools: dict[str, ConvrecTool] | None = None,
+                   simulator: str = "rules", paraphrase_backend: LLMBackend | None = None,
+                   test_fraction: float = 0.2, show_progress: bool = True,
+                   keep_conversations: bool = True,
+                   extra_methods: Sequence[Method] = ()) -> dict[str, Any]:
+    """Run simulated cold-start interviews for every method on the same users.
+
+    Args:
+        catalog_name: A named catalog (`movielens-redial`, `ml-100k`) or a catalog folder.
+        data_dir: Folder with the shared data (movielens-redial).
+        n_users: How many test users to simulate (the first n of the seeded split).
+        turns: Turn budgets T; conversations run to the largest.
+        k: The headline cut-off K (always reported, with 1, 5 and 20).
+        seed: Fixes the split, targets, wording and random baselines.
+        ks: Cut-offs to report (default: 1, 5, k, 20).
+        settings: Agent settings (default: `load_settings()`).
+        backend: LLM backend for the agent (default: built from settings).
+        methods: Method names (see `evaluation.baselines.ALL_METHODS`).
+        catalog: A preloaded catalog (skips loading).
+        split: A precomputed split (default: `split_users(catalog, seed, test_fraction)`).
+        tools: Tool instances built on the split's training catalog (default: from registry).
+        simulator: "rules" (deterministic) or "llm" (rule answers paraphrased by an LLM).
+        paraphrase_backend: Backend for the "llm" simulator (default: the agent's).
+        test_fraction: Share of users held out (their ratings are invisible to CF).
+        show_progress: Show a tqdm progress bar.
+        keep_conversations: Include every conversation in the result.
+        extra_methods: Further Method objects to run on the same users (e.g. a test oracle).
+
+    Returns:
+        JSON-ready results: config, split sizes, per-method metrics, skipped methods and
+        (optionally) the conversations.
+    """
+    ks = sorted(set(ks or (1, 5, k, 20)))
+    turns = sorted(set(turns))
+    settings = settings or load_settings()
+    catalog = catalog or load_catalog(catalog_name, settings.resolved_cache_dir(), data_dir)
+    if split is None:
+        split = split_users(catalog, seed=seed, test_fraction=test_fraction,
+                            self_tagged=_self_tags(catalog, data_dir))
+    cases = split.cases[:n_users]
+    if len(cases) < n_users:
+        log.warning("only %d usable test users (asked for %d)", len(cases), n_users)
+    names = list(methods)
+    skipped: dict[str, str] = {}
+    if tools is None and any(m in TOOL_OF or m == "fused" for m in names):
+        wanted = sorted({TOOL_OF[m] for m in names if m in TOOL_OF}
+                        | (set(TOOL_OF.values()) if "fused" in names else set()))
+        tools, failed = build_tools(split.train_catalog, settings, wanted, show_progress)
+        skipped.update({f"tool:{n}": why for n, why in failed.items()})
+    agent = None
+    tmp: tempfile.TemporaryDirectory[str] | None = None
+    if any(m in AGENT_METHODS for m in names):
+        from agent.core import Agent
+
+        tmp = tempfile.TemporaryDirectory(prefix="convrec-eval-")
+        agent_settings = settings.model_copy(
+            update={"sessions_db": Path(tmp.name) / "sessions.sqlite3"})
+        agent = Agent.from_settings(agent_settings, backend=backend, catalog=catalog,
+                                    cf_exclude_users=set(split.test_users))
+        paraphrase_backend = paraphrase_backend or agent.backend
+    depth = max(ks)
+    built, why = build_methods(names, split.train_catalog, tools or {}, agent, depth, seed)
+    skipped.update(why)
+    built += list(extra_methods)
+    names += [m.name for m in extra_methods]
+    keywords = KeywordIndex(catalog)
+
+    def new_user(case: TestCase) -> SimulatedUser:
+        if simulator == "llm":
+            return ParaphrasingUser(catalog, case, seed, keywords, backend=paraphrase_backend)
+        return SimulatedUser(catalog, case, seed, keywords)
+
+    results: dict[str, Any] = {
+        "config": {"catalog": catalog.name, "n_users": len(cases), "turns": turns, "ks": ks,
+                   "k": k, "seed": seed, "methods": names, "simulator": simulator,
+                   "test_fraction": test_fraction,
+                   "backend": getattr(agent.backend, "name", None) if agent else None},
+        "split": {"test_users": len(split.test_users), "usable_cases": len(split.cases),
+                  "without_target": len(split.skipped_users),
+                  "train_ratings": len(split.train_catalog.interactions)},
+        "methods": {}, "skipped_methods": skipped, "conversations": {},
+    }
+    bar = tqdm(total=len(built) * len(cases), disable=not show_progress, desc="interviews",
+               unit="conv")
+    try:
+        for method in built:
+            bar.set_postfix_str(method.name)
+            convs = []
+            for case in cases:
+                convs.append(run_conversation(method, new_user(case), max(turns)))
+                bar.update(1)
+            results["methods"][method.name] = summarize(convs, turns, ks)
+            if keep_conversations:
+                results["conversations"][method.name] = convs
+    finally:
+        bar.close()
+        if tmp is not None:
+            tmp.cleanup()
+    for name in names:
+        if name in skipped:
+            log.warning("method %s skipped: %s", name, skipped[name])
+    return results
+
+
+def _self_tags(catalog: Catalog, data_dir: Path | str | None) -> set[tuple[str, str]]:
+    if catalog.name != "movielens-redial":
+        return set()
+    try:
+        return load_self_tags(resolve_data_dir(data_dir))
+    except DataError:
+        return set()
+
+
+def write_json(results: dict[str, Any], path: Path | str) -> Path:
+    """Write results as indented JSON (NaN written as null) and return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(_clean(results), indent=1, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+__all__ = ["BASELINES", "DEFAULT_METHODS", "run_conversation", "run_interviews", "summarize",
+           "write_json"]

@@ -1,0 +1,151 @@
+"""Seeded train/test user split and per-test-user targets for simulated cold-start interviews."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from catalog.models import Catalog, Interactions, Item
+from evaluation.leak_guard import LeakGuard
+
+log = logging.getLogger(__name__)
+
+LIKED_RATING = 4.0
+"""A rating at or above this makes an item 'liked' (targets and nameable titles)."""
+
+
+@dataclass(frozen=True)
+class TestCase:
+    """One simulated cold-start user: the hidden target and the other titles they may name.
+
+    Attributes:
+        user_id: The MovieLens user the case is drawn from (a test user).
+        target_id: The item the user is looking for; never named by the simulator.
+        liked_ids: 0-3 other items the user rated highly and may name.
+    """
+
+    __test__ = False  # not a pytest test class, despite its name
+
+    user_id: str
+    target_id: str
+    liked_ids: tuple[str, ...] = ()
+
+
+@dataclass
+class Split:
+    """A user split: which users are hidden from CF, and the catalog CF may be built from.
+
+    Attributes:
+        test_users: Users whose interactions CF must not see.
+        train_catalog: The catalog with the test users' interactions removed.
+        cases: One TestCase per test user that has a usable target.
+        skipped_users: Test users with no usable target (counted, not silently lost).
+    """
+
+    test_users: list[str]
+    train_catalog: Catalog
+    cases: list[TestCase] = field(default_factory=list)
+    skipped_users: list[str] = field(default_factory=list)
+
+
+def attribute_count(item: Item) -> int:
+    """How many simulator-usable attributes an item has (genres, year, people, tags, plot)."""
+    people = sum(len(v) for v in item.people.values())
+    return (len(item.genres) + (1 if item.year else 0) + people + len(item.tags)
+            + (1 if item.text.strip() else 0))
+
+
+def has_enough_attributes(item: Item, min_attributes: int = 3) -> bool:
+    """True when the simulator can describe the item: a genre, a year and enough in total."""
+    return bool(item.genres) and item.year is not None and attribute_count(item) >= min_attributes
+
+
+def without_users(catalog: Catalog, user_ids: set[str]) -> Catalog:
+    """A copy of the catalog whose interactions exclude the given users (items, KG shared)."""
+    users = catalog.interactions.user_ids.astype(str)
+    keep = ~np.isin(users, np.array(sorted(user_ids), dtype=str))
+    inter = Interactions(catalog.interactions.user_ids[keep], catalog.interactions.item_ids[keep],
+                         catalog.interactions.ratings[keep])
+    return Catalog(name=catalog.name, items=catalog.items, interactions=inter,
+                   triples=catalog.triples, entity_names=catalog.entity_names)
+
+
+def load_self_tags(data_dir: Path | str | None) -> set[tuple[str, str]]:
+    """(user id, item id) pairs where the user tagged the item (MovieLens tags.csv), if present.
+
+    Item tags are aggregated over all users, so a target the test user tagged would carry
+    that user's own words; such targets are not drawn.
+    """
+    if data_dir is None:
+        return set()
+    path = Path(data_dir) / "ml-latest-small" / "tags.csv"
+    if not path.is_file():
+        return set()
+    with path.open(encoding="utf-8", newline="") as f:
+        return {(r["userId"], r["movieId"]) for r in csv.DictReader(f)}
+
+
+def split_users(catalog: Catalog, seed: int = 0, test_fraction: float = 0.2,
+                min_attributes: int = 3, max_liked: int = 3,
+                self_tagged: set[tuple[str, str]] | None = None) -> Split:
+    """Split users, hide the test users from CF, and draw one target per test user.
+
+    Args:
+        catalog: The full catalog.
+        seed: Fixes the user split, the targets and the nameable titles.
+        test_fraction: Share of users held out as simulated cold-start users.
+        min_attributes: Targets need at least this many attributes (see `attribute_count`).
+        max_liked: Up to this many other liked titles the user may name (drawn 1..max_liked).
+        self_tagged: (user, item) pairs the user tagged; never drawn as that user's target.
+
+    Returns:
+        The split; cases are in a seeded random order.
+    """
+    rng = random.Random(seed)
+    users = sorted(set(catalog.interactions.user_ids.astype(str).tolist()), key=_user_key)
+    n_test = max(1, round(len(users) * test_fraction)) if users else 0
+    test_users = sorted(rng.sample(users, n_test), key=_user_key)
+    liked: dict[str, list[str]] = defaultdict(list)
+    test_set = set(test_users)
+    for u, i, r in zip(catalog.interactions.user_ids, catalog.interactions.item_ids,
+                       catalog.interactions.ratings, strict=True):
+        if str(u) in test_set and float(r) >= LIKED_RATING and str(i) in catalog.items:
+            liked[str(u)].append(str(i))
+    split = Split(test_users=test_users, train_catalog=without_users(catalog, test_set))
+    for user in test_users:
+        own = {i for u, i in (self_tagged or set()) if u == user}
+        case = _draw_case(catalog, user, sorted(set(liked[user]), key=_user_key),
+                          random.Random(f"{seed}:{user}"), min_attributes, max_liked, own)
+        if case is None:
+            split.skipped_users.append(user)
+        else:
+            split.cases.append(case)
+    random.Random(seed + 1).shuffle(split.cases)
+    log.info("split: %d test users, %d cases, %d without a usable target",
+             len(test_users), len(split.cases), len(split.skipped_users))
+    return split
+
+
+def _draw_case(catalog: Catalog, user: str, liked: list[str], rng: random.Random,
+               min_attributes: int, max_liked: int, own_tags: set[str]) -> TestCase | None:
+    usable = [i for i in liked if i not in own_tags
+              and has_enough_attributes(catalog.items[i], min_attributes)]
+    if not usable:
+        return None
+    target = rng.choice(usable)
+    guard = LeakGuard(catalog.items[target])
+    others = [i for i in liked if i != target
+              and not guard.leaks(catalog.items[i].display_title)]
+    n = rng.randint(1, max_liked) if others and max_liked > 0 else 0
+    return TestCase(user_id=user, target_id=target,
+                    liked_ids=tuple(rng.sample(others, min(n, len(others)))))
+
+
+def _user_key(value: str) -> tuple[int, str]:
+    return (int(value), value) if value.isdigit() else (1 << 62, value)
