@@ -8,7 +8,15 @@ import time
 from dataclasses import dataclass, field
 
 from catalog.models import Catalog
-from tools.base import Candidate, ConvrecTool, Evidence, InputKind, ProfileInputs, ToolResult, ToolState
+from tools.base import (
+    Candidate,
+    ConvrecTool,
+    Evidence,
+    InputKind,
+    ProfileInputs,
+    ToolResult,
+    ToolState,
+)
 from tools.fusion import fuse
 
 log = logging.getLogger(__name__)
