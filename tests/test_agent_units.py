@@ -14,7 +14,7 @@ from agent.linking import EntityLinker
 from agent.policy import decide
 from agent.profile import LinkedItem, UserProfile
 from agent.store import SessionStore
-from agent.understanding import Utterance, understand, utterance_schema
+from agent.understanding import Utterance, ground, understand, utterance_schema
 from agent.updates import apply_utterance
 from catalog.models import Item
 from tools.base import Evidence
@@ -117,6 +117,26 @@ def test_understanding_retries_then_falls_back() -> None:
     assert len(broken.requests) == 2
     silent = ScriptedBackend()
     assert understand(silent, " \x00\x07 ").fallback and not silent.requests
+
+
+def test_ground_keeps_only_what_the_message_says() -> None:
+    echoed = Utterance(intent="give_preferences", liked_titles=["Alien", "Titanic"],
+                       people=["directors", "Ridley Scott"], keywords=["moods", "space"],
+                       liked_genres=["sci-fi", "western"], disliked_genres=["no horror"],
+                       year_min=0, year_max=1999)
+    message = "Alien by Ridley Scott, science fiction in space, no horror. Recommend something!"
+    u = ground(echoed, message)
+    assert u.liked_titles == ["Alien"] and u.people == ["Ridley Scott"]
+    assert u.keywords == ["space"] and u.liked_genres == ["sci-fi"]
+    assert u.disliked_genres == ["horror"] and u.intent == "ask_recommendations"
+    accents = ground(Utterance(people=["Almodóvar"]), "me encanta almodovar")
+    assert accents.people == ["Almodóvar"]
+
+
+def test_understanding_drops_impossible_years() -> None:
+    backend = ScriptedBackend(replies=[{"intent": "prefs", "from_year": 0, "to_year": 1999}])
+    u = understand(backend, "films up to 1999").utterance
+    assert u.year_min is None and u.year_max == 1999
 
 
 def test_schema_caps_every_array() -> None:
