@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 import chromadb
+import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings
@@ -146,6 +148,31 @@ def stored_ids(collection: Collection, page: int = 10_000) -> set[str]:
         offset += page
 
 
+def add_items(collection: Collection, items: Sequence[Item], vectors: np.ndarray,
+              genres: list[str], documents: Sequence[str] | None = None) -> None:
+    """Add items with their embeddings, documents and metadata exactly as the tool stores them.
+
+    `fill_collection` passes MiniLM embeddings of the documents. The hook also lets a caller
+    that already holds vectors insert them without running the embedder: `convrec bench tools`
+    fills catalogs of up to a million items with random unit vectors this way (embedding them
+    all on a CPU would take hours) and times the search path alone.
+
+    Args:
+        collection: The catalog's collection (`open_collection`).
+        items: The items to add.
+        vectors: One unit-length `DIMENSIONS`-float row per item (cosine space).
+        genres: All catalog genres (`Catalog.genres()`), for the per-genre metadata flags.
+        documents: The items' documents when already made (default: `item_document`).
+    """
+    texts = list(documents) if documents is not None else [item_document(i) for i in items]
+    collection.add(
+        ids=[item.id for item in items],
+        embeddings=vectors,
+        documents=texts,
+        metadatas=[item_metadata(item, genres) for item in items],  # type: ignore[misc]
+    )
+
+
 def fill_collection(collection: Collection, resources: ToolResources) -> int:
     """Embed and add every catalog item the collection lacks; resumable after an interruption.
 
@@ -174,13 +201,7 @@ def fill_collection(collection: Collection, resources: ToolResources) -> int:
             for start in range(0, len(missing), ADD_BATCH):
                 chunk = missing[start:start + ADD_BATCH]
                 texts = [docs[item.id] for item in chunk]
-                vectors = embed(texts)
-                collection.add(
-                    ids=[item.id for item in chunk],
-                    embeddings=vectors,
-                    documents=texts,
-                    metadatas=[item_metadata(item, genres) for item in chunk],  # type: ignore[misc]
-                )
+                add_items(collection, chunk, embed(texts), genres, texts)
                 bar.update(len(chunk))
     except UserFacingError:
         raise

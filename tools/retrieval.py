@@ -25,6 +25,7 @@ from tools.chroma_store import (
     UNKNOWN_YEAR,
     fill_collection,
     genre_key,
+    item_document,
     open_collection,
     rebuild_fix,
     where_filter,
@@ -48,26 +49,41 @@ def _stems(text: str) -> set[str]:
     return {w[:5] for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in _STOPWORDS}
 
 
-def best_snippet(document: str, query: str) -> tuple[str, list[str]]:
+QueryTerms = tuple[frozenset[str], frozenset[str]]
+
+
+def query_terms(query: str) -> QueryTerms:
+    """The query's content words and their stems, for `best_snippet` (once per query)."""
+    words = frozenset(w for w in _WORD.findall(query.lower())
+                      if len(w) > 2 and w not in _STOPWORDS)
+    return words, frozenset(w[:5] for w in words)
+
+
+def best_snippet(document: str, query: str,
+                 terms: QueryTerms | None = None) -> tuple[str, list[str]]:
     """The sentence of a document that best matches the query, by shared content words.
 
     Cheap on purpose (no extra embedding per result). Without any shared word the first
     descriptive sentence (the plot) is taken, else the genres line, else the title line.
 
+    Args:
+        document: The item's document.
+        query: The user's wish.
+        terms: `query_terms(query)` when the caller cuts snippets for many documents.
+
     Returns:
         The sentence (always a substring of `document`) and the query words it shares.
     """
     sentences = [s for s in _SENTENCE_END.split(document) if s.strip()] or [document]
-    query_words = {w for w in _WORD.findall(query.lower())
-                   if len(w) > 2 and w not in _STOPWORDS}
-    query_stems = {w[:5] for w in query_words}
+    query_words, query_stems = terms if terms is not None else query_terms(query)
     best, best_hits = "", 0
+    shared: set[str] = set()
     for sentence in sentences:
-        hits = len(_stems(sentence) & query_stems)
+        stems = _stems(sentence)
+        hits = len(stems & query_stems)
         if hits > best_hits:
-            best, best_hits = sentence, hits
+            best, best_hits, shared = sentence, hits, stems
     if best:
-        shared = _stems(best)
         return best.strip(), sorted(w for w in query_words if w[:5] in shared)
     described = [s for s in sentences[1:] if not _LABELLED.match(s)]
     genres = [s for s in sentences if s.startswith("Genres: ")]
@@ -154,6 +170,21 @@ class VectorRetrievalTool(ConvrecTool):
         Raises:
             ArtifactError: when the store fails while being queried.
         """
+        return self.score_with_vector(profile, k, state)
+
+    def score_with_vector(self, profile: ProfileInputs, k: int, state: ToolState,
+                          query_vector: np.ndarray | None = None) -> list[Candidate]:
+        """`score` with the wish's embedding given by the caller instead of computed here.
+
+        A hook for callers that embed the wish elsewhere (batched, or a stored vector) and for
+        `convrec bench tools`, which times the search path apart from the query embedding.
+        `query_vector` must be a unit-length `DIMENSIONS`-float vector; None embeds
+        `profile.free_text` (cached per text) exactly as `score` does. The wish text is still
+        required: it selects the evidence snippets, and an empty wish gives an empty list.
+
+        Raises:
+            ArtifactError: when the store fails while being queried.
+        """
         query = profile.free_text.strip()
         if not query or k <= 0:
             return []
@@ -172,8 +203,9 @@ class VectorRetrievalTool(ConvrecTool):
         n_results = min(k + len(excluded), len(ids) if ids is not None else len(self.catalog.items))
         try:
             result = self.collection.query(
-                query_embeddings=[_query_vector(query)], ids=ids, n_results=max(n_results, 1),
-                where=where, include=["documents", "distances"],
+                query_embeddings=[_query_vector(query) if query_vector is None else query_vector],
+                ids=ids, n_results=max(n_results, 1),
+                where=where, include=["distances"],
             )
         except UserFacingError:
             raise
@@ -184,16 +216,23 @@ class VectorRetrievalTool(ConvrecTool):
 
     def _candidates(self, result: Any, query: str, constraints: Constraints, excluded: set[str],
                     state: ToolState, k: int) -> list[Candidate]:
-        """Turn a Chroma query result into checked candidates with snippet evidence."""
+        """Turn a Chroma query result into checked candidates with snippet evidence.
+
+        The snippets are cut from `item_document(item)` rather than from documents read back
+        from the store: the collection's name carries the catalog's content hash and
+        DOCUMENT_FORMAT, so the stored text is exactly that, and fetching 50 documents from
+        Chroma's SQLite costs several times the vector search itself.
+        """
         candidates: list[Candidate] = []
-        rows = zip(result["ids"][0], result["documents"][0], result["distances"][0], strict=True)
-        for item_id, document, distance in rows:
+        terms = query_terms(query)
+        ids, distances = result["ids"][0], result["distances"][0]
+        similarities = np.clip(1.0 - np.asarray(distances, dtype=np.float64), -1.0, 1.0)
+        for item_id, similarity in zip(ids, similarities.tolist(), strict=True):
             item = self.catalog.items.get(item_id)
             if (item is None or item_id in excluded or not constraints.allows(item)
                     or (state.candidate_ids is not None and item_id not in state.candidate_ids)):
                 continue
-            similarity = float(np.clip(1.0 - distance, -1.0, 1.0))
-            snippet, matched = best_snippet(document or "", query)
+            snippet, matched = best_snippet(item_document(item), query, terms)
             evidence = Evidence(
                 tool=self.name, kind="snippet", text=snippet,
                 data={"similarity": round(similarity, 4), "snippet": snippet,
