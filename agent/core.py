@@ -16,7 +16,7 @@ from agent.profile import UserProfile
 from agent.session import Session, SessionState
 from agent.settings import Settings, load_settings
 from agent.store import SessionStore
-from catalog.errors import ArtifactError
+from catalog.errors import ArtifactError, UserFacingError
 from catalog.loading import load_catalog
 from catalog.models import Catalog, Interactions
 from tools.base import ConvrecTool, ToolResources
@@ -57,11 +57,17 @@ class Agent:
         """Build an agent: load the catalog, open/build the tools, load the model.
 
         Raises:
-            UserFacingError: (DataError, ModelFileError, ArtifactError) naming the fix.
+            UserFacingError: (DataError, ModelFileError, ArtifactError) naming the fix, also
+                when a tool's artifacts are damaged (a tool failing otherwise is left out and
+                listed in `failed_tools`).
         """
         settings = settings or load_settings()
         report = progress or (lambda stage, frac: None)
         cache = settings.resolved_cache_dir()
+        if backend is None:  # a bad model path fails now, not after the tools are built
+            from agent.backends.factory import preflight
+
+            preflight(settings, cache)
         report("catalog", 0.0)
         catalog = catalog or load_catalog(settings.catalog, cache, settings.data_dir)
         if cf_exclude_users:
@@ -69,7 +75,9 @@ class Agent:
         report("tools", 0.2)
         resources = ToolResources(catalog=catalog, cache_dir=cache, store_url=settings.store_url,
                                   show_progress=show_progress)
-        created = ToolRegistry().create_all(resources, tool_names)
+        # A tool whose files are damaged stops start-up with its fix; other failures
+        # (e.g. a plugin's bug) leave the tool out.
+        created = ToolRegistry().create_all(resources, tool_names, raise_on=(UserFacingError,))
         if not created.tools:
             raise ArtifactError("no recommendation tool could be opened: "
                                 + "; ".join(created.failed.values()),

@@ -91,7 +91,8 @@ def check_gguf(path: Path, expected_size: int | None = None) -> None:
                                  "point --model at a valid .gguf file or run `convrec setup`")
     if expected_size is None and size < 1024:
         raise ModelFileError(f"model file {path} is only {size} bytes (truncated?)",
-                             "replace it with a complete GGUF file")
+                             "copy the complete GGUF file again, or drop --model to use the "
+                             "default model that `convrec setup` installs")
 
 
 def resolve_model_path(model: str, cache_dir: Path) -> Path:

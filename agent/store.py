@@ -21,6 +21,31 @@ CREATE TABLE IF NOT EXISTS turns (
     PRIMARY KEY (session_id, turn));
 CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user_id);
 """
+FIX = "move the file away (sessions in it are lost) or pass --sessions-db to another path"
+
+
+def check_session_store(path: Path) -> str:
+    """Verify the session database without creating or changing it (SQLite integrity check).
+
+    Returns:
+        A one-line status.
+
+    Raises:
+        ArtifactError: when the file is not a healthy SQLite database.
+    """
+    if not path.exists():
+        return f"{path}: not created yet (made on first use)"
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            result = db.execute("PRAGMA integrity_check").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        raise ArtifactError(f"session store {path} is unreadable: {exc}", FIX) from exc
+    if result != "ok":
+        raise ArtifactError(f"session store {path} is corrupt: {result}", FIX)
+    return f"{path}: integrity ok"
 
 
 class SessionStore:
@@ -38,9 +63,7 @@ class SessionStore:
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)
         except sqlite3.DatabaseError as exc:
-            raise ArtifactError(f"session store {self.path} is unreadable: {exc}",
-                                "move the file away (sessions in it are lost) or pass "
-                                "--sessions-db to another path") from exc
+            raise ArtifactError(f"session store {self.path} is unreadable: {exc}", FIX) from exc
 
     def save_turn(self, session_id: str, user_id: str, state: dict[str, Any], turn: int,
                   user_text: str, reply: dict[str, Any]) -> None:

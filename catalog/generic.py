@@ -50,7 +50,8 @@ def load_generic(folder: Path, name: str | None = None) -> Catalog:
     if triples_path.is_file():
         triples = [_row(Triple, triples_path, n, r) for n, r in _csv(triples_path)]
     return Catalog(name=name or folder.name, items=items,
-                   interactions=Interactions.from_records(records), triples=triples)
+                   interactions=Interactions.from_records(records), triples=triples,
+                   source=str(folder.resolve()))
 
 
 def _csv(path: Path) -> list[tuple[int, dict[str, str]]]:

@@ -45,6 +45,9 @@ def load_catalog(name: str, cache_dir: Path, data_dir: Path | str | None = None)
     path = Path(name).expanduser()
     if path.is_dir():
         return load_generic(path)
+    if path.name != name:  # looks like a path, not a misspelt name
+        raise DataError(f"the catalog folder {path} does not exist",
+                        "pass --catalog a folder holding items.jsonl (and interactions.csv)")
     raise DataError(
         f"unknown catalog {name!r}",
         f"use one of {', '.join(NAMED_CATALOGS)} or a folder in the generic format",

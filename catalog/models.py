@@ -81,6 +81,8 @@ class Catalog:
     interactions: Interactions
     triples: list[Triple] = field(default_factory=list)
     entity_names: dict[str, str] = field(default_factory=dict)
+    source: str | None = field(default=None, compare=False)
+    """What `--catalog` takes to load it again (a folder path); None means `name`."""
     _hash: str | None = field(default=None, repr=False)
 
     def content_hash(self) -> str:

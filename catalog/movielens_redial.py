@@ -52,6 +52,8 @@ def load_movielens_redial(data_dir: Path) -> Catalog:
     Raises:
         DataError: when a file is missing or malformed.
     """
+    if not data_dir.is_dir():
+        raise DataError(f"the data dir {data_dir} does not exist", FIX)
     ml = data_dir / "ml-latest-small"
     try:
         imdb_of = {r["movieId"]: "tt" + r["imdbId"].zfill(7) for r in _csv(ml / "links.csv")}

@@ -154,12 +154,15 @@ def _build(settings: Any, rebuild: bool) -> bool:
                               show_progress=sys.stderr.isatty() or True)
     registry = ToolRegistry()
     did = False
+    if rebuild and settings.store_url:  # the server's collection outlives the local folders
+        from tools.chroma_store import drop_collection
+
+        drop_collection(resources)
+    if rebuild:  # once, before building: inside the loop it deleted what the last tool built
+        for kind in ("chroma", "kg", "cf"):
+            shutil.rmtree(resources.artifact_dir(kind), ignore_errors=True)
     for name in registry.names():
-        cls = registry.get(name)
-        if rebuild:
-            for kind in ("chroma", "kg", "cf"):
-                shutil.rmtree(resources.artifact_dir(kind), ignore_errors=True)
-        did = cls.build_artifacts(resources) or did
+        did = registry.get(name).build_artifacts(resources) or did
     return did
 
 

@@ -1,22 +1,23 @@
-"""`convrec check`: a self-test of model, catalog, artifacts and session store."""
+"""`convrec check`: a self-test of model, catalog, artifacts, tools and session store."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
+from collections.abc import Callable
 from typing import Any
 
 from catalog.errors import UserFacingError
 
 
-def _run(name: str, fn, checks: dict[str, Any]) -> Any:  # type: ignore[no-untyped-def]
+def _run(name: str, fn: Callable[[], Any], checks: dict[str, Any]) -> Any:
+    """Run one check into `checks[name]` = {ok, detail, [fix], seconds}; its result or None."""
     start = time.perf_counter()
     try:
         detail = fn()
         checks[name] = {"ok": True, "detail": detail}
         return detail
     except UserFacingError as exc:
-        checks[name] = {"ok": False, "detail": exc.one_line()}
+        checks[name] = {"ok": False, "detail": exc.one_line(), "fix": exc.fix}
     except Exception as exc:  # noqa: BLE001 - the self-test reports every failure
         checks[name] = {"ok": False, "detail": f"{type(exc).__name__}: {exc}"}
     finally:
@@ -25,8 +26,19 @@ def _run(name: str, fn, checks: dict[str, Any]) -> Any:  # type: ignore[no-untyp
 
 
 def run_checks(settings) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    """Check each component and return {"ok": bool, "checks": {name: {ok, detail, seconds}}}."""
+    """Check each component without building or repairing anything.
+
+    Checks, in order: `model` (the GGUF file for llama_cpp), `catalog`, then per registered
+    tool `artifacts:<tool>` (its cached files are present and readable) and `tool:<tool>` (it
+    opens; skipped when its artifacts failed, since opening would rebuild them), and
+    `session_store` (SQLite integrity).
+
+    Returns:
+        {"ok": bool, "checks": {name: {"ok", "detail", "fix" (failures that name one),
+        "seconds"}}}.
+    """
     from agent.model_files import resolve_model_path
+    from agent.store import check_session_store
     from catalog.loading import load_catalog
     from tools.base import ToolResources
     from tools.registry import ToolRegistry
@@ -45,22 +57,16 @@ def run_checks(settings) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         resources = ToolResources(catalog=catalog, cache_dir=cache, store_url=settings.store_url)
         registry = ToolRegistry()
         for name in registry.names():
+            def artifacts(name: str = name) -> str:
+                return registry.get(name).check_artifacts(resources)
+
             def open_tool(name: str = name) -> str:
-                tool = registry.create(name, resources)
-                return f"{type(tool).__name__} ready"
-            _run(f"tool:{name}", open_tool, checks)
+                return f"{type(registry.create(name, resources)).__name__} ready"
 
-    def store() -> str:
-        path = settings.resolved_sessions_db()
-        db = sqlite3.connect(path)
-        try:
-            result = db.execute("PRAGMA integrity_check").fetchone()[0]
-        finally:
-            db.close()
-        if result != "ok":
-            raise UserFacingError(f"session store {path} is corrupt: {result}",
-                                  "move it away; a new one is created on the next run")
-        return f"{path}: integrity ok"
-
-    _run("session_store", store, checks)
+            if _run(f"artifacts:{name}", artifacts, checks) is not None:
+                _run(f"tool:{name}", open_tool, checks)
+            else:
+                checks[f"tool:{name}"] = {"ok": False, "seconds": 0,
+                                          "detail": f"not opened: see artifacts:{name}"}
+    _run("session_store", lambda: check_session_store(settings.resolved_sessions_db()), checks)
     return {"ok": all(c["ok"] for c in checks.values()), "checks": checks}

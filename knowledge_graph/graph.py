@@ -302,7 +302,7 @@ def load_graph(folder: Path, catalog_hash: str) -> KnowledgeGraph:
         ArtifactError: when the file is missing, corrupt, of another version or catalog.
     """
     path = graph_path(folder)
-    fix = "run `convrec build` (or delete the file) to rebuild the knowledge graph"
+    fix = "rebuild it: `convrec build --rebuild` with the catalog's --catalog"
     if not path.is_file():
         raise ArtifactError(f"no knowledge graph at {path}", fix)
     collecting = gc.isenabled()
@@ -311,7 +311,7 @@ def load_graph(folder: Path, catalog_hash: str) -> KnowledgeGraph:
         with path.open("rb") as f:
             payload = pickle.load(f)  # noqa: S301 - our own cache file
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
-            ValueError, TypeError) as exc:
+            IndexError, ValueError, TypeError) as exc:
         raise ArtifactError(f"corrupt knowledge graph at {path}: {exc}", fix) from exc
     finally:
         if collecting:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -122,6 +123,17 @@ ARTIFACT_PARTS: dict[str, tuple[str, ...]] = {
 }
 
 
+def build_fix(catalog: Catalog, rebuild: bool = False) -> str:
+    """The command that builds (or, with `rebuild`, deletes and rebuilds) the catalog's artifacts."""
+    source = shlex.quote(catalog.source or catalog.name)
+    return f"convrec build --catalog {source}{' --rebuild' if rebuild else ''}"
+
+
+def rebuild_fix(catalog: Catalog) -> str:
+    """The command that deletes and rebuilds the catalog's artifacts (for damaged ones)."""
+    return build_fix(catalog, rebuild=True)
+
+
 @dataclass
 class ToolResources:
     """What tools are built from: the catalog, the cache for artifacts, and store settings."""
@@ -178,6 +190,21 @@ class ConvrecTool(BaseTool):
     def build_artifacts(cls, resources: ToolResources) -> bool:
         """Build and cache this tool's artifacts; return True if work was done."""
         return False
+
+    @classmethod
+    def check_artifacts(cls, resources: ToolResources) -> str:
+        """Verify this tool's cached artifacts without building or repairing anything.
+
+        Used by `convrec check`; tools without cached artifacts keep this default.
+
+        Returns:
+            A one-line status, e.g. '1,682 items in <store path>'.
+
+        Raises:
+            ArtifactError: when an artifact is missing, incomplete or corrupt (naming the
+                `convrec build` command that fixes it).
+        """
+        return "no cached artifacts"
 
     def score(self, profile: ProfileInputs, k: int, state: ToolState) -> list[Candidate]:
         """Return up to k candidates for the profile, best first."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -195,10 +196,16 @@ class CFModel:
         Raises:
             ArtifactError: when the files are missing, of another format version, or corrupt.
         """
-        fix = f"delete {folder} and build the artifacts again (`convrec setup`)"
+        fix = "rebuild it: `convrec build --rebuild` with the catalog's --catalog"
+        arrays = folder / ARRAYS_FILE
+        if not (folder / META_FILE).is_file() or not arrays.is_file():
+            raise ArtifactError(f"no CF model in {folder}", fix)
         meta = read_meta(folder)
         if meta is None:
-            raise ArtifactError(f"no CF model in {folder}", fix)
+            raise ArtifactError(f"corrupt CF model in {folder}: unreadable {META_FILE}", fix)
+        if not zipfile.is_zipfile(arrays):
+            raise ArtifactError(f"corrupt CF model in {folder}: {ARRAYS_FILE} is not an .npz "
+                                "archive (truncated?)", fix)
         if meta.get("format_version") != FORMAT_VERSION:
             raise ArtifactError(f"CF model in {folder} has format {meta.get('format_version')}, "
                                 f"expected {FORMAT_VERSION}", fix)
@@ -206,7 +213,7 @@ class CFModel:
             params = CFParams(**meta["params"])
             item_ids = [str(i) for i in meta["item_ids"]]
             n, n_users = len(item_ids), int(meta["n_users"])
-            with np.load(folder / ARRAYS_FILE, allow_pickle=False) as z:
+            with np.load(arrays, allow_pickle=False) as z:
                 neighbours = sp.csr_matrix((z["nb_data"], z["nb_indices"], z["nb_indptr"]),
                                            shape=(n, n))
                 fan_ind = z["fan_indices"]
@@ -214,7 +221,7 @@ class CFModel:
                                       z["fan_indptr"]), shape=(n, n_users))
             neighbours.check_format(full_check=False)
             fans.check_format(full_check=False)
-        except (OSError, KeyError, TypeError, ValueError) as exc:
+        except (OSError, EOFError, zipfile.BadZipFile, KeyError, TypeError, ValueError) as exc:
             raise ArtifactError(f"corrupt CF model in {folder}: {exc}", fix) from exc
         neighbours.has_sorted_indices = True
         fans.has_sorted_indices = True

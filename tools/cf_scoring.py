@@ -7,6 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from catalog.errors import ArtifactError
 from catalog.models import Catalog
 from tools.base import (
     Candidate,
@@ -16,8 +17,18 @@ from tools.base import (
     ProfileInputs,
     ToolResources,
     ToolState,
+    build_fix,
+    rebuild_fix,
 )
-from tools.cf_model import CFModel, CFParams, build_if_needed, load_or_build
+from tools.cf_model import (
+    ARRAYS_FILE,
+    META_FILE,
+    CFModel,
+    CFParams,
+    build_if_needed,
+    is_built,
+    load_or_build,
+)
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +67,22 @@ class CFScoringTool(ConvrecTool):
         """Build and cache the CF model; False when an up-to-date one is already cached."""
         return build_if_needed(resources.catalog, resources.artifact_dir("cf"), CFParams(),
                                show_progress=resources.show_progress)
+
+    @classmethod
+    def check_artifacts(cls, resources: ToolResources) -> str:
+        """Verify the cached CF model (present, readable, current parameters) without building."""
+        catalog, folder = resources.catalog, resources.artifact_dir("cf")
+        if not (folder / META_FILE).exists() and not (folder / ARRAYS_FILE).exists():
+            raise ArtifactError(f"the CF model for {catalog.name} is not built",
+                                build_fix(catalog))
+        try:
+            model = CFModel.load(folder)
+        except ArtifactError as exc:
+            raise ArtifactError(exc.message, rebuild_fix(catalog)) from exc
+        if not is_built(folder, CFParams()):
+            raise ArtifactError(f"the CF model in {folder} was built with other parameters",
+                                build_fix(catalog))
+        return f"CF model: {model.n_items:,} items, {model.n_users:,} users in {folder}"
 
     def score(self, profile: ProfileInputs, k: int, state: ToolState) -> list[Candidate]:
         """Return up to k items most similar to the liked items, best first, with evidence.

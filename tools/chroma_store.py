@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,11 +14,12 @@ import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings
+from chromadb.errors import NotFoundError
 from tqdm.auto import tqdm
 
 from catalog.errors import ArtifactError, UserFacingError
 from catalog.models import Catalog, Item
-from tools.base import ToolResources
+from tools.base import ToolResources, build_fix, rebuild_fix
 from tools.embeddings import MODEL_NAME, MiniLMEmbeddingFunction, embed
 
 logger = logging.getLogger(__name__)
@@ -79,11 +81,6 @@ def collection_name(catalog: Catalog) -> str:
     return f"convrec-{slug}-{catalog.content_hash()}-d{DOCUMENT_FORMAT}"
 
 
-def rebuild_fix(catalog: Catalog) -> str:
-    """The command that rebuilds this catalog's artifacts."""
-    return f"convrec build --catalog {catalog.name} --rebuild"
-
-
 def open_client(resources: ToolResources) -> ClientAPI:
     """A Chroma client: HTTP when `resources.store_url` is set, else a local persistent store.
 
@@ -134,6 +131,66 @@ def open_collection(resources: ToolResources) -> Collection:
         raise ArtifactError(f"the vector store for {catalog.name} is unreadable: {exc}",
                             rebuild_fix(catalog)) from exc
     return collection
+
+
+def drop_collection(resources: ToolResources) -> bool:
+    """Delete the catalog's collection from the store (a Chroma server's too); False when absent.
+
+    `convrec build --rebuild` calls this: deleting the local artifact folder does not touch a
+    collection held by a Chroma server.
+
+    Raises:
+        ArtifactError: when the store cannot be opened or refuses the deletion.
+    """
+    client = open_client(resources)
+    name = collection_name(resources.catalog)
+    try:
+        client.delete_collection(name)
+    except NotFoundError:
+        return False
+    except Exception as exc:  # noqa: BLE001 - chroma raises many types for store failures
+        raise ArtifactError(f"deleting the vector store for {resources.catalog.name} failed: "
+                            f"{exc}", "check the store (or the Chroma server) and retry") from exc
+    return True
+
+
+def check_store(resources: ToolResources) -> str:
+    """Verify the catalog's collection without creating, filling or repairing it.
+
+    Opens the store, counts the items and runs one nearest-neighbour query with a stored
+    vector, so that a damaged SQLite file or HNSW index is found.
+
+    Returns:
+        A one-line status: how many items, and where.
+
+    Raises:
+        ArtifactError: when the collection is missing, incomplete, or the store is corrupt.
+    """
+    catalog = resources.catalog
+    where = resources.store_url or str(resources.artifact_dir("chroma"))
+    if not resources.store_url and not (Path(where) / "chroma.sqlite3").is_file():
+        raise ArtifactError(f"the vector store for {catalog.name} is not built",
+                            build_fix(catalog))
+    client = open_client(resources)
+    try:
+        collection = client.get_collection(
+            collection_name(catalog),
+            embedding_function=MiniLMEmbeddingFunction(),  # type: ignore[arg-type]
+        )
+        count = collection.count()
+        sample = collection.get(limit=1, include=["embeddings"])["embeddings"]
+        if count and sample is not None and len(sample):
+            collection.query(query_embeddings=[sample[0]], n_results=1, include=[])
+    except NotFoundError as exc:
+        raise ArtifactError(f"the vector store for {catalog.name} is not built",
+                            build_fix(catalog)) from exc
+    except Exception as exc:  # noqa: BLE001 - chroma raises many types for damaged files
+        raise ArtifactError(f"the vector store for {catalog.name} is unreadable: {exc}",
+                            rebuild_fix(catalog)) from exc
+    if count < len(catalog.items):
+        raise ArtifactError(f"the vector store for {catalog.name} holds {count:,} of "
+                            f"{len(catalog.items):,} items", build_fix(catalog))
+    return f"vector store: {count:,} items in {where}"
 
 
 def stored_ids(collection: Collection, page: int = 10_000) -> set[str]:

@@ -7,14 +7,17 @@ from typing import ClassVar
 
 import numpy as np
 
+from catalog.errors import ArtifactError
 from catalog.models import Catalog
 from knowledge_graph import (
     ExpansionSettings,
     KGExpander,
     KnowledgeGraph,
     graph_key,
+    load_graph,
     load_or_build,
 )
+from knowledge_graph.graph import graph_path
 from tools.base import (
     Candidate,
     ConvrecTool,
@@ -23,6 +26,8 @@ from tools.base import (
     ProfileInputs,
     ToolResources,
     ToolState,
+    build_fix,
+    rebuild_fix,
 )
 
 log = logging.getLogger(__name__)
@@ -90,6 +95,24 @@ class KGExpansionTool(ConvrecTool):
     def build_artifacts(cls, resources: ToolResources) -> bool:
         """Build and cache the graph; False when an up-to-date one is already cached."""
         return _load(resources)[1]
+
+    @classmethod
+    def check_artifacts(cls, resources: ToolResources) -> str:
+        """Verify the cached graph (present, readable, of this catalog) without building it.
+
+        The loaded graph is kept in `resources.shared`, so creating the tool next reuses it.
+        """
+        catalog, folder = resources.catalog, resources.artifact_dir("kg")
+        if not graph_path(folder).exists():
+            raise ArtifactError(f"the knowledge graph for {catalog.name} is not built",
+                                build_fix(catalog))
+        key = graph_key(catalog)
+        try:
+            kg = load_graph(folder, key)
+        except ArtifactError as exc:
+            raise ArtifactError(exc.message, rebuild_fix(catalog)) from exc
+        resources.shared[SHARED_KEY] = kg
+        return f"{kg.summary()} in {graph_path(folder)}"
 
     def score(self, profile: ProfileInputs, k: int, state: ToolState) -> list[Candidate]:
         """Return up to k items best connected to the profile's seeds, with their paths.

@@ -210,9 +210,15 @@ class ToolRegistry:
                                 "not a ConvrecTool")
         return tool
 
-    def create_all(self, resources: ToolResources,
-                   names: Iterable[str] | None = None) -> CreatedTools:
+    def create_all(self, resources: ToolResources, names: Iterable[str] | None = None,
+                   raise_on: tuple[type[Exception], ...] = ()) -> CreatedTools:
         """Instantiate the named tools (default: all); a tool that fails is reported, not fatal.
+
+        Args:
+            resources: What the tools are built from.
+            names: The tools to create (default: every registered one).
+            raise_on: Exception types that propagate instead of being reported, e.g.
+                `(UserFacingError,)` so that a damaged artifact stops start-up with its fix.
 
         Raises:
             ToolNotFoundError: when a requested name is not registered.
@@ -224,6 +230,8 @@ class ToolRegistry:
         for name in wanted:
             try:
                 created.tools[name] = self.create(name, resources)
+            except raise_on:
+                raise
             except Exception as exc:  # noqa: BLE001 - one broken tool must not stop the rest
                 reason = (str(exc) if isinstance(exc, ToolLoadError)
                           else f"{name}.create() failed: {type(exc).__name__}: {exc}")

@@ -23,6 +23,7 @@ from tools.base import (
 )
 from tools.chroma_store import (
     UNKNOWN_YEAR,
+    check_store,
     fill_collection,
     genre_key,
     item_document,
@@ -138,6 +139,11 @@ class VectorRetrievalTool(ConvrecTool):
     def build_artifacts(cls, resources: ToolResources) -> bool:
         """Embed and store every item the collection lacks; False when nothing was missing."""
         return fill_collection(open_collection(resources), resources) > 0
+
+    @classmethod
+    def check_artifacts(cls, resources: ToolResources) -> str:
+        """Verify the catalog's vector store (complete and readable) without building it."""
+        return check_store(resources)
 
     def _where(self, constraints: Constraints) -> tuple[dict[str, Any] | None, bool]:
         """Chroma `where` for the hard constraints, and whether any item can satisfy them."""

@@ -14,6 +14,23 @@ from catalog.errors import UserFacingError
 log = logging.getLogger(__name__)
 
 
+def preflight(settings: Settings, cache_dir: Path | None = None) -> None:
+    """Cheap checks of what `make_backend` needs, to run before slow start-up work.
+
+    Checks the model file (exists, size, GGUF magic, verified hash marker) for `llama_cpp`
+    and the server URL for `http`, without loading anything.
+
+    Raises:
+        ModelFileError: when the model file is missing, truncated, not GGUF or unverified.
+        UserFacingError: when `backend=http` is chosen without `llm_url`.
+    """
+    if settings.backend == "llama_cpp":
+        resolve_model_path(settings.model, cache_dir or settings.resolved_cache_dir())
+    elif settings.backend == "http" and not settings.llm_url:
+        raise UserFacingError("backend=http needs the URL of an OpenAI-compatible server",
+                              "set llm_url (CONVREC_LLM_URL), e.g. http://127.0.0.1:8000/v1")
+
+
 def make_backend(settings: Settings, cache_dir: Path | None = None) -> LLMBackend:
     """Build the backend named by `settings.backend`.
 
@@ -39,9 +56,8 @@ def make_backend(settings: Settings, cache_dir: Path | None = None) -> LLMBacken
     if settings.backend == "http":
         from agent.backends.http import HttpBackend
 
-        if not settings.llm_url:
-            raise UserFacingError("backend=http needs the URL of an OpenAI-compatible server",
-                                  "set llm_url (CONVREC_LLM_URL), e.g. http://127.0.0.1:8000/v1")
+        preflight(settings, cache_dir)
+        assert settings.llm_url  # checked by preflight
         model = settings.model if "model" in settings.model_fields_set else None
         return HttpBackend(settings.llm_url, model=model, seed=settings.seed)
     from agent.backends.llama_cpp import LlamaCppBackend
