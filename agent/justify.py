@@ -63,9 +63,16 @@ def template_justification(item: Item, evidence: list[Evidence]) -> str:
     """The deterministic fallback: the facts themselves, as one sentence."""
     facts = facts_for(evidence)
     if not facts:
-        return f"{item.display_title} fits what you asked for."
-    body = "; ".join(f.rstrip(".") for f in facts)
-    return f"{item.display_title}: {body}."
+        return "It fits what you asked for."
+    return " ".join(_sentence(f) for f in facts)
+
+
+def _sentence(fact: str) -> str:
+    """A fact as a sentence about the item ("shares ..." -> "It shares ...")."""
+    fact = fact.strip().rstrip(".")
+    if fact.startswith(("shares ", "is ")):
+        fact = "It " + fact
+    return fact[:1].upper() + fact[1:] + "."
 
 
 def allowed_texts(item: Item, evidence: list[Evidence]) -> list[str]:

@@ -36,6 +36,17 @@ class Recommendation(BaseModel):
     justification_source: Literal["llm", "template"] = "template"
     grounded: bool = True
 
+    @property
+    def display_title(self) -> str:
+        """"Title (year)", or the title alone when the year is unknown."""
+        return f"{self.title} ({self.year})" if self.year else self.title
+
+    def line(self) -> str:
+        """The pick as one line of chat text: the title, then why (no title said twice)."""
+        if self.justification.lower().startswith(self.title.lower()):
+            return self.justification
+        return f"{self.display_title}: {self.justification}"
+
 
 class Reply(BaseModel):
     """What `Session.send` returns."""

@@ -124,7 +124,8 @@ class Session:
     def _write_question(self, slot: str, calls: list[LLMCall],
                         on_text: TextCallback | None) -> str:
         template = TEMPLATE_QUESTION[slot]
-        if not self.agent.settings.justify_with_llm:
+        settings = self.agent.settings
+        if not (settings.justify_with_llm and settings.llm_questions):
             return template
         known = self._known_summary()
         messages = [
@@ -162,10 +163,11 @@ class Session:
             "I couldn't find anything that fits all your constraints. Try relaxing one?")
         if on_text:
             on_text(header + "\n")
-        backend = self.agent.backend if self.agent.settings.justify_with_llm else None
-        for cand in plan[:n]:
+        settings = self.agent.settings
+        backend = self.agent.backend if settings.justify_with_llm else None
+        for rank, cand in enumerate(plan[:n]):
             item = self.agent.catalog.items[cand.item_id]
-            j = justify(backend, item, cand.evidence)
+            j = justify(backend if rank < settings.llm_justified else None, item, cand.evidence)
             if j.completion is not None:
                 calls.append(_call("justification", j.completion))
             rec = Recommendation(item_id=item.id, title=item.title, year=item.year,
@@ -177,11 +179,11 @@ class Session:
             if on_card:
                 on_card(rec)
             if on_text:
-                on_text(f"- {item.display_title}: {j.text}\n")
+                on_text(f"- {rec.line()}\n")
         timings["justification"] = time.perf_counter() - t
         self.state.questions_asked = 0
         self.state.last_question = None
-        lines = [header] + [f"{i}. {r.justification}" for i, r in enumerate(recs, 1)]
+        lines = [header] + [f"{i}. {r.line()}" for i, r in enumerate(recs, 1)]
         prefix = " ".join(n for n in notices if n.startswith("I don't know"))
         text = (prefix + "\n" if prefix else "") + "\n".join(lines)
         return self._reply("recommendations", text, notices=notices, recommendations=recs)

@@ -40,8 +40,13 @@ class Settings(BaseSettings):
     sessions_db: Path | None = Field(None, description="SQLite file for sessions "
                                      "(default: <cache>/sessions.sqlite3).")
     n_recommendations: int = Field(5, ge=1, le=20, description="Items per recommendation turn.")
-    justify_with_llm: bool = Field(True, description="Write justifications with the LLM "
-                                   "(else the template).")
+    justify_with_llm: bool = Field(True, description="Let the LLM write text at all (False: "
+                                   "templates for every question and justification).")
+    llm_justified: int = Field(1, ge=0, le=20, description="How many of the top cards the LLM "
+                               "rewrites (the first is streamed); the rest keep the grounded "
+                               "template. Each costs ~2 s on 2 CPU threads; use 5 on a GPU.")
+    llm_questions: bool = Field(False, description="Let the LLM phrase interview questions "
+                                "(else the slot's template; saves ~1 s a question on CPU).")
 
     def resolved_cache_dir(self) -> Path:
         """The cache directory (created)."""

@@ -36,8 +36,7 @@ def reply_text(reply: Reply) -> str:
         return reply.text
     lines = [line for line in reply.text.splitlines() if not NUMBERED.match(line)]
     for i, rec in enumerate(reply.recommendations, 1):
-        title = f"{rec.title} ({rec.year})" if rec.year else rec.title
-        lines.append(f"{i}. {title}: {rec.justification}")
+        lines.append(f"{i}. {rec.line()}")
     return "\n".join(lines)
 
 
