@@ -92,7 +92,9 @@ def decide(profile: UserProfile, intent: str, candidates: list[str], catalog: Ca
     normalised entropy over the candidates' values.
     """
     strength = signal_strength(profile)
-    if intent in ("ask_recommendations", "react"):
+    if intent == "ask_recommendations" and strength == 0 and questions_asked == 0:
+        pass  # cold start: "any ideas?" with nothing known gets one question, not top sellers
+    elif intent in ("ask_recommendations", "react"):
         return Decision("recommend", reason=f"user asked ({intent})")
     if strength >= confident_at:
         return Decision("recommend", reason=f"confident (signal {strength:.1f})")

@@ -185,6 +185,25 @@ def _genre_in_message(value: str, message_words: set[str]) -> bool:
     return any(w[:3] in stems for w in _words(value) if len(w) >= 3)
 
 
+TITLE_YEAR = re.compile(r"\(\s*\d{4}\s*\)")
+YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20[0-3]\d)(?!\d)")
+DECADE = re.compile(r"(?<![\d])'?(\d)0'?s\b", re.IGNORECASE)
+DECADE_WORDS = {"twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950,
+                "sixties": 1960, "seventies": 1970, "eighties": 1980, "nineties": 1990}
+
+
+def _years_stated(message: str) -> set[int]:
+    """Years and decade starts the message states outside "(1999)" title suffixes."""
+    text = TITLE_YEAR.sub(" ", message)
+    years = {int(y) for y in YEAR.findall(text)}
+    for digit in DECADE.findall(text):
+        years.add((2000 if digit in "012" else 1900) + int(digit) * 10)
+    words = set(_words(text))
+    years |= {start for word, start in DECADE_WORDS.items() if word in words}
+    years |= {y // 10 * 10 for y in years}
+    return years
+
+
 def ground(u: Utterance, message: str) -> Utterance:
     """Keep only what the message says: names copied from it, genres it mentions.
 
@@ -199,6 +218,10 @@ def ground(u: Utterance, message: str) -> Utterance:
     for key in ("liked_genres", "disliked_genres"):
         data[key] = [NEGATION.sub("", v) for v in data[key]]
         data[key] = [v for v in data[key] if v and _genre_in_message(v, words)]
+    stated = _years_stated(message)
+    for key in ("year_min", "year_max"):
+        if data[key] is not None and data[key] not in stated and data[key] // 10 * 10 not in stated:
+            data[key] = None  # e.g. 2018 read off "Deadpool 2 (2018)": a title, not a wish
     if data["intent"] in ("give_preferences", "chitchat", "other") and ASK_WORDS.search(message):
         data["intent"] = "ask_recommendations"
     return Utterance.model_validate(data)

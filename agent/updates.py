@@ -31,7 +31,9 @@ def apply_utterance(profile: UserProfile, u: Utterance, linker: EntityLinker) ->
         (liked_genres if liked else disliked_genres).extend(genre_like)
         mentions = [m for m in mentions if m not in genre_like]
         result = linker.link_titles(mentions)
-        unknown += result.unknown
+        for mention in result.unknown:
+            if not _link_as_entity(profile, mention, liked, linker):
+                unknown.append(mention)
         for mention, item_id in result.items:
             title = linker.catalog.items[item_id].display_title
             entry = LinkedItem(item_id=item_id, title=title, mention=mention)
@@ -77,6 +79,26 @@ def apply_utterance(profile: UserProfile, u: Utterance, linker: EntityLinker) ->
         if mention not in profile.unknown_mentions:
             profile.unknown_mentions.append(mention)
     return unknown
+
+
+def _link_as_entity(profile: UserProfile, mention: str, liked: bool,
+                    linker: EntityLinker) -> bool:
+    """A "title" that is no title may be a person or a tag ("Steven Spielberg", "archaeology").
+
+    Small models put names and topics among the titles; linking them where they belong keeps
+    what the user said instead of answering "I don't know". A liked topic is also kept as a
+    retrieval keyword.
+    """
+    entity = linker.link_person(mention) or linker.link_tag(mention)
+    if entity is None:
+        return False
+    if liked:
+        _move(entity, profile.liked_entities, profile.disliked_entities)
+        if entity.startswith("tag:"):
+            _add_keyword(profile, mention)
+    else:
+        _move(entity, profile.disliked_entities, profile.liked_entities)
+    return True
 
 
 def _add_keyword(profile: UserProfile, keyword: str) -> None:

@@ -77,6 +77,25 @@ def test_linking_people_on_redial(redial_catalog) -> None:  # type: ignore[no-un
     assert linker.link_title("The Matrix") == "2571"
 
 
+def test_names_and_topics_given_as_titles_are_linked_where_they_belong(redial_catalog) -> None:  # type: ignore[no-untyped-def]
+    linker = EntityLinker(redial_catalog)
+    p = UserProfile()
+    unknown = apply_utterance(p, Utterance(liked_titles=["Steven Spielberg", "archaeology",
+                                                         "Zzqx Unknownfilm"]), linker)
+    assert unknown == ["Zzqx Unknownfilm"]
+    assert "person:Steven Spielberg" in p.liked_entities
+    assert "tag:archaeology" in p.liked_entities and "archaeology" in p.keywords
+
+
+def test_years_must_be_stated_not_read_off_titles() -> None:
+    title_year = Utterance(liked_titles=["Deadpool 2"], year_min=2018)
+    assert ground(title_year, "I really liked Deadpool 2 (2018).").year_min is None
+    decade = Utterance(year_min=1990, year_max=1999)
+    assert ground(decade, "something from the 90s").model_dump()["year_max"] == 1999
+    assert ground(decade, "the nineties, please").year_min == 1990
+    assert ground(decade, "something recent").year_min is None
+
+
 def test_updates_handle_corrections_and_genres_given_as_titles(ml100k) -> None:  # type: ignore[no-untyped-def]
     linker = EntityLinker(ml100k)
     p = UserProfile()
