@@ -9,13 +9,16 @@ from pathlib import Path
 
 
 def add_commands(sub: argparse._SubParsersAction, common: Callable[[argparse.ArgumentParser], None]) -> None:  # type: ignore[type-arg]
-    """Register `bench turn` and `bench tools`."""
+    """Register `bench turn`, `bench load` and `bench tools`."""
     p = sub.add_parser("turn", help="per-turn latency by stage on the real backend")
     common(p)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--report", type=Path, default=Path("reports/bench"))
     p.set_defaults(handler=_turn)
+    from benchmarks.load import add_load_command
+
+    add_load_command(sub, common)
     try:
         from benchmarks.tools_bench import add_tools_command
     except ImportError:

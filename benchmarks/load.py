@@ -1,0 +1,430 @@
+"""`convrec bench load`: turns/s and turn latency of N concurrent sessions sharing one LLM server."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import math
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from benchmarks.stats import summary
+
+if TYPE_CHECKING:  # the CLI imports this module to build its parser: keep that import light
+    from agent import Agent
+    from agent.backends.base import Completion, LLMBackend, Message
+    from agent.settings import Settings
+
+CONVERSATIONS: list[list[str]] = [
+    ["I loved Alien and Star Wars. Recommend some sci-fi, but nothing with horror.",
+     "Show me more.",
+     "Something from the 1980s, please."],
+    ["I really liked Toy Story and Aladdin. Show me animated comedies.",
+     "Show me more.",
+     "Only movies from the 1990s, please."],
+    ["I'm in the mood for a crime drama like The Godfather.",
+     "Show me more.",
+     "Nothing older than 1970, please."],
+    ["Hi, I'm looking for a movie to watch tonight.",
+     "I really liked Raiders of the Lost Ark.",
+     "Show me what you have."],
+]
+"""The scripted conversations; session i plays CONVERSATIONS[i % 4], cut to `--turns`."""
+MAX_TURNS = min(len(c) for c in CONVERSATIONS)
+LLM_TIMEOUT_S = 900.0
+SERIAL_NOTE = ("llama-cpp-python's server answers one request at a time (no parallel slots): "
+               "concurrent sessions queue at the server; throughput gains over 1 session come "
+               "from overlapped client work and reused prompt prefixes, not parallel decoding.")
+REPORT_NAME = "bench-load"
+
+
+def parse_sessions(text: str) -> list[int]:
+    """Concurrency levels from '1,4,16' (sorted, de-duplicated, each at least 1)."""
+    try:
+        levels = {int(part) for part in text.split(",") if part.strip()}
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a list of session counts: {text!r}") from exc
+    if not levels or min(levels) < 1:
+        raise argparse.ArgumentTypeError(f"session counts must be 1 or more: {text!r}")
+    return sorted(levels)
+
+
+def parse_turns(text: str) -> int:
+    """Turns per session: 1 to MAX_TURNS."""
+    value = int(text)
+    if not 1 <= value <= MAX_TURNS:
+        raise argparse.ArgumentTypeError(f"--turns must be 1 to {MAX_TURNS}, got {value}")
+    return value
+
+
+def stage(message: str, show: bool) -> None:
+    """Print a stage line to stderr (stdout stays free for the report or JSON)."""
+    if show:
+        print(f"[bench load] {message}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class CallLog:
+    """LLM calls and failed calls of every session, counted across threads."""
+
+    calls: int = 0
+    failures: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record(self, failed: bool) -> None:
+        """Count one call."""
+        with self._lock:
+            self.calls += 1
+            self.failures += failed
+
+    def snapshot(self) -> tuple[int, int]:
+        """(calls, failures) so far."""
+        with self._lock:
+            return self.calls, self.failures
+
+
+class CountingBackend:
+    """An `LLMBackend` wrapper that counts calls and failures in a shared `CallLog`.
+
+    The agent falls back to templates when a call fails, so a timed-out server would otherwise
+    show up as fast turns instead of errors.
+    """
+
+    def __init__(self, inner: LLMBackend, log: CallLog) -> None:
+        self.inner = inner
+        self.log = log
+        self.name = f"counting:{inner.name}"
+
+    def chat(self, messages: list[Message], *, max_tokens: int, temperature: float = 0.0,
+             json_schema: dict[str, Any] | None = None, stop: list[str] | None = None,
+             on_token: Callable[[str], None] | None = None) -> Completion:
+        """Forward the call (see `LLMBackend.chat`) and count it."""
+        try:
+            completion = self.inner.chat(messages, max_tokens=max_tokens, temperature=temperature,
+                                         json_schema=json_schema, stop=stop, on_token=on_token)
+        except Exception:
+            self.log.record(failed=True)
+            raise
+        self.log.record(failed=False)
+        return completion
+
+
+@dataclass
+class TurnRecord:
+    """One completed turn of one session."""
+
+    session: int
+    turn: int
+    kind: str
+    seconds: float
+    llm_calls: int
+
+
+def _finite(value: Any) -> Any:
+    """NaN becomes None, recursively, so that the result is strict JSON."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def run_level(agents: Sequence[Agent], turns: int, calls: CallLog | None = None) -> dict[str, Any]:
+    """Run one fresh session per agent, all started together, and summarise the level.
+
+    Session i plays `CONVERSATIONS[i % len(CONVERSATIONS)][:turns]`. A turn that raises ends its
+    session and is counted in `failed_turns`; LLM calls that failed (and fell back) are counted
+    in `llm_failures` when the agents' backends report to `calls`.
+    """
+    n = len(agents)
+    barrier = threading.Barrier(n + 1)
+    lock = threading.Lock()
+    records: list[TurnRecord] = []
+    errors: list[str] = []
+
+    def play(index: int) -> None:
+        session = agents[index].session(user_id=f"load-{n}-{index}")
+        script = CONVERSATIONS[index % len(CONVERSATIONS)][:turns]
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            return
+        for turn, text in enumerate(script, start=1):
+            start = time.perf_counter()
+            try:
+                reply = session.send(text)
+            except Exception as exc:  # noqa: BLE001 - a failed turn is a result, not a crash
+                with lock:
+                    errors.append(f"session {index} turn {turn}: {type(exc).__name__}: {exc}")
+                return
+            record = TurnRecord(index, turn, reply.kind, time.perf_counter() - start,
+                                len(reply.llm_calls))
+            with lock:
+                records.append(record)
+
+    threads = [threading.Thread(target=play, args=(i,), name=f"load-{n}-{i}", daemon=True)
+               for i in range(n)]
+    for thread in threads:
+        thread.start()
+    before = calls.snapshot() if calls else (0, 0)
+    barrier.wait()
+    start = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - start
+    after = calls.snapshot() if calls else (0, 0)
+    seconds = [r.seconds for r in records]
+    by_kind: dict[str, list[float]] = defaultdict(list)
+    for r in records:
+        by_kind[r.kind].append(r.seconds)
+    return {
+        "sessions": n,
+        "turns_planned": n * turns,
+        "turns_completed": len(records),
+        "failed_turns": len(errors),
+        "errors": errors[:5],
+        "wall_s": wall,
+        "turns_per_s": len(records) / wall if wall > 0 else math.nan,
+        "latency_s": summary(seconds),
+        "by_kind": {kind: summary(v) for kind, v in sorted(by_kind.items())},
+        "llm_calls": after[0] - before[0] if calls else sum(r.llm_calls for r in records),
+        "llm_failures": after[1] - before[1],
+    }
+
+
+def run_load(make_agent: Callable[[int], Agent], levels: Sequence[int], turns: int,
+             calls: CallLog | None = None, warmup: int = 1, show: bool = False) -> dict[str, Any]:
+    """Run every concurrency level; agents are made once (`make_agent(i)`) and reused.
+
+    Each level plays fresh sessions. `warmup` turns of the first conversation run first, in
+    a session of their own, and are not measured (they load the model's pages, the embedder).
+
+    Returns:
+        `{"agents_s", "warmup_s", "levels": [run_level(...) per level]}`.
+    """
+    agents: list[Agent] = []
+    start = time.perf_counter()
+    needed = max(levels)
+    stage(f"building {needed} agent(s)", show)
+    while len(agents) < needed:
+        agents.append(make_agent(len(agents)))
+    agents_s = time.perf_counter() - start
+    start = time.perf_counter()
+    if warmup:
+        stage(f"warm-up: {warmup} turn(s)", show)
+        session = agents[0].session(user_id="load-warmup")
+        for text in CONVERSATIONS[0][:warmup]:
+            session.send(text)
+    warmup_s = time.perf_counter() - start
+    results = []
+    for n in levels:
+        stage(f"{n} concurrent session(s) x {turns} turn(s)", show)
+        level = run_level(agents[:n], turns, calls)
+        stage(f"{n} session(s): {level['turns_per_s']:.3f} turns/s, "
+              f"p95 {level['latency_s']['p95']:.2f} s", show)
+        results.append(level)
+    return {"agents_s": agents_s, "warmup_s": warmup_s, "levels": results}
+
+
+def run_load_bench(settings: Settings, levels: Sequence[int], turns: int, *, warmup: int = 1,
+                   llm_timeout: float = LLM_TIMEOUT_S, store_path: Path | None = None,
+                   show: bool = True) -> dict[str, Any]:
+    """Start (or connect to) one llama.cpp server and one Chroma server and load them.
+
+    Scale-out setup: every session gets its own `Agent` (own HTTP backend, own Chroma client, own
+    tools) in its own thread, and all of them share one llama.cpp server (`backend=http`) and one
+    Chroma server (`store_url`). Each level starts its sessions together and runs a fixed short
+    scripted conversation in each; a turn's latency is the wall time of `Session.send`, queueing
+    at the servers included.
+
+    What the servers can do in parallel: llama-cpp-python 0.3.36's `python -m llama_cpp.server`
+    holds one model instance behind a lock and answers one request at a time; it has no parallel
+    slots (no `n_parallel` setting), so concurrent sessions queue there and latency grows with
+    the number of sessions. Throughput can still rise over one session: client-side work overlaps
+    the server's, and llama.cpp reuses the cached prompt prefix when requests of the same stage
+    (e.g. understanding calls, which share a long system prompt) arrive back to back, which on a
+    CPU saves most of their prompt processing. The server is started with
+    `--interrupt_requests False`, since by default it cuts a streamed reply short whenever another
+    request arrives. For parallel decoding, run llama.cpp's own `llama-server --parallel N` and
+    point `--llm-url` at it.
+
+    The sessions run in threads of one process, so client-side Python work (understanding parse,
+    linking, tool scoring) shares one interpreter lock; it is milliseconds per turn against seconds
+    of LLM time.
+
+    `settings.llm_url` / `settings.store_url`, when set, name running servers to use; otherwise
+    this starts `python -m llama_cpp.server` with `settings.model` (and its n_ctx, n_threads,
+    n_gpu_layers, seed) and `chroma run` (persisting to `store_path`, default a temporary
+    folder), and stops both at the end. The catalog's vector index is built into the Chroma
+    server when it is missing there. Sessions are saved to a temporary SQLite file.
+
+    Raises:
+        UserFacingError: when a server cannot be started or reached, or the model is missing.
+    """
+    from agent import Agent
+    from agent.backends.http import HttpBackend
+    from agent.model_files import resolve_model_path
+    from benchmarks.servers import start_chroma, start_llama
+    from catalog.loading import load_catalog
+    from tools.base import ToolResources
+    from tools.chroma_store import fill_collection, open_collection
+
+    cache = settings.resolved_cache_dir()
+    load_before = os.getloadavg()
+    setup: dict[str, float] = {}
+    with contextlib.ExitStack() as stack:
+        work = Path(tempfile.mkdtemp(prefix="convrec-bench-load-"))
+        stack.callback(shutil.rmtree, work, True)
+        t = time.perf_counter()
+        catalog = load_catalog(settings.catalog, cache, settings.data_dir)
+        setup["catalog_s"] = time.perf_counter() - t
+        store_url = settings.store_url
+        if not store_url:
+            t = time.perf_counter()
+            stage("starting the Chroma server", show)
+            chroma = stack.enter_context(start_chroma(store_path or work / "chroma",
+                                                      work / "chroma.log"))
+            store_url = chroma.url
+            setup["store_server_start_s"] = time.perf_counter() - t
+        llm_url = settings.llm_url
+        model_name = settings.model if "model" in settings.model_fields_set else None
+        model_file = None
+        if not llm_url:
+            model_file = resolve_model_path(settings.model, cache)
+            t = time.perf_counter()
+            stage(f"starting the llama.cpp server with {model_file.name}", show)
+            llama = stack.enter_context(start_llama(
+                model_file, work / "llama.log", n_ctx=settings.n_ctx,
+                n_threads=settings.n_threads, n_gpu_layers=settings.n_gpu_layers,
+                seed=settings.seed))
+            llm_url, model_name = llama.url, None
+            setup["llm_server_start_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        resources = ToolResources(catalog=catalog, cache_dir=cache, store_url=store_url,
+                                  show_progress=show)
+        stage(f"vector index in the Chroma server at {store_url}", show)
+        added = fill_collection(open_collection(resources), resources)
+        setup["index_build_s"] = time.perf_counter() - t
+        agent_settings = settings.model_copy(update={
+            "backend": "http", "llm_url": llm_url, "store_url": store_url,
+            "sessions_db": work / "sessions.sqlite3"})
+        calls = CallLog()
+
+        def make_agent(index: int) -> Agent:
+            backend = CountingBackend(HttpBackend(llm_url, model=model_name, timeout=llm_timeout,
+                                                  seed=settings.seed), calls)
+            return Agent.from_settings(agent_settings, backend=backend, catalog=catalog)
+
+        run = run_load(make_agent, levels, turns, calls, warmup, show)
+    setup.update(agents_s=run["agents_s"], warmup_s=run["warmup_s"])
+    return _finite({
+        "machine": {"platform": platform.platform(), "processor": platform.processor(),
+                    "cpu_count": os.cpu_count(), "loadavg_before": list(load_before),
+                    "loadavg_after": list(os.getloadavg())},
+        "settings": {"model": model_file.name if model_file else (model_name or "server default"),
+                     "n_ctx": settings.n_ctx, "n_threads": settings.n_threads,
+                     "n_gpu_layers": settings.n_gpu_layers, "catalog": settings.catalog,
+                     "n_recommendations": settings.n_recommendations,
+                     "justify_with_llm": settings.justify_with_llm,
+                     "llm_justified": settings.llm_justified,
+                     "llm_questions": settings.llm_questions},
+        "servers": {"llm_url": llm_url, "llm_started": model_file is not None,
+                    "store_url": store_url, "store_started": not settings.store_url,
+                    "index_items_added": added},
+        "turns_per_session": turns,
+        "setup_s": setup,
+        "levels": run["levels"],
+        "notes": [SERIAL_NOTE] if model_file is not None else [],
+    })
+
+
+def write_load_report(result: dict[str, Any], folder: Path, name: str = REPORT_NAME) -> Path:
+    """Write `<name>.json` and a Markdown table `<name>.md`; return the Markdown path."""
+    import json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.json").write_text(json.dumps(result, indent=2))
+
+    def num(value: Any, digits: int = 2) -> str:
+        return "-" if value is None or (isinstance(value, float) and math.isnan(value)) \
+            else f"{value:.{digits}f}"
+
+    lines = [f"# {name}", "", f"settings: `{json.dumps(result.get('settings', {}))}`"]
+    if "servers" in result:
+        lines.append(f"servers: `{json.dumps(result['servers'])}`")
+    lines += ["", f"{result.get('turns_per_session', '?')} scripted turn(s) per session; "
+              "latency = wall time of one turn, server queueing included.", "",
+              "| sessions | turns | failed turns | LLM calls | failed LLM calls | wall s | "
+              "turns/s | p50 s | p95 s | max s |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for level in result["levels"]:
+        s = level["latency_s"]
+        lines.append(f"| {level['sessions']} | {level['turns_completed']}/{level['turns_planned']} "
+                     f"| {level['failed_turns']} | {level['llm_calls']} | {level['llm_failures']} "
+                     f"| {num(level['wall_s'], 1)} | {num(level['turns_per_s'], 3)} "
+                     f"| {num(s['p50'])} | {num(s['p95'])} | {num(s['max'])} |")
+    lines += ["", "| sessions | turn kind | n | p50 s | p95 s |", "| --- | --- | --- | --- | --- |"]
+    for level in result["levels"]:
+        for kind, s in level["by_kind"].items():
+            lines.append(f"| {level['sessions']} | {kind} | {s['n']} | {num(s['p50'])} "
+                         f"| {num(s['p95'])} |")
+    errors = [e for level in result["levels"] for e in level["errors"]]
+    if errors:
+        lines += ["", "errors:"] + [f"- {e}" for e in errors]
+    if result.get("setup_s"):
+        lines += ["", f"setup: `{json.dumps({k: round(v, 2) for k, v in result['setup_s'].items()})}`"]
+    if result.get("machine"):
+        lines.append(f"machine: `{json.dumps(result['machine'])}`")
+    lines += [f"note: {note}" for note in result.get("notes", [])]
+    path = folder / f"{name}.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def add_load_command(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+                     common: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Register `bench load`."""
+    p = sub.add_parser("load", help="turns/s and p95 latency of concurrent sessions sharing "
+                       "one llama.cpp server and one Chroma server")
+    common(p)
+    p.add_argument("--sessions", type=parse_sessions, default=[1, 4, 16],
+                   help="concurrency levels, e.g. 1,4,16 (default)")
+    p.add_argument("--turns", type=parse_turns, default=2,
+                   help=f"scripted turns per session, 1 to {MAX_TURNS} (default 2)")
+    p.add_argument("--warmup", type=int, default=1, help="unmeasured turns first (default 1)")
+    p.add_argument("--llm-timeout", type=float, default=LLM_TIMEOUT_S,
+                   help="seconds a session waits for the LLM server's reply, queueing included")
+    p.add_argument("--store-path", type=Path,
+                   help="persistence folder of the started Chroma server (default: temporary; "
+                   "give one to keep the vector index between runs)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--report", type=Path, default=Path("reports/bench"),
+                   help="folder for bench-load.md and bench-load.json")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars or stage lines")
+    p.set_defaults(handler=_load)
+
+
+def _load(args: argparse.Namespace) -> int:
+    """Run the benchmark, write the report, print Markdown or JSON."""
+    import json
+
+    from convrec.cli import settings_from
+
+    result = run_load_bench(settings_from(args), args.sessions, args.turns, warmup=args.warmup,
+                            llm_timeout=args.llm_timeout, store_path=args.store_path,
+                            show=not args.no_progress)
+    md = write_load_report(result, args.report)
+    print(json.dumps(result, indent=2) if args.json else md.read_text())
+    return 0
