@@ -65,4 +65,5 @@ def make_backend(settings: Settings, cache_dir: Path | None = None) -> LLMBacken
     path = resolve_model_path(settings.model, cache_dir or settings.resolved_cache_dir())
     return LlamaCppBackend(path, n_gpu_layers=settings.n_gpu_layers,
                            n_threads=settings.n_threads, n_ctx=settings.n_ctx,
-                           seed=settings.seed)
+                           seed=settings.seed,
+                           state_cache_bytes=settings.prompt_cache_mb * 1024 * 1024)
