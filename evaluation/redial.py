@@ -203,13 +203,27 @@ def _tool_rank(tool: ConvrecTool, reader: ContextReader) -> RankFn:
 
 
 def agent_ranker(agent: Agent, feed: str = "user") -> RankFn:
-    """A fresh agent session per sample, fed the seeker's turns (or all turns joined)."""
+    """An agent session per dialogue, fed the seeker's turns (or all turns joined).
+
+    Samples of one dialogue extend each other, so with the "user" feed the session of the
+    previous sample is continued when its turns are a prefix of this sample's: replaying them
+    in a fresh session would send the same messages in the same order (temperature 0), only
+    slower.
+    """
+    sent: dict[str, tuple[Any, list[str]]] = {}
+
     def rank(sample: Sample, k: int) -> list[str]:
-        session = agent.session(user_id=f"redial-{sample.dialog_id}-{sample.turn_id}")
         turns = sample.user_turns() if feed == "user" else ["\n".join(
             t for t in sample.context if t.strip())]
-        for text in turns or ["Can you recommend a movie?"]:
+        turns = turns or ["Can you recommend a movie?"]
+        session, done = sent.get(sample.dialog_id, (None, []))
+        if feed != "user" or session is None or turns[:len(done)] != done:
+            session = agent.session(user_id=f"redial-{sample.dialog_id}-{sample.turn_id}")
+            done = []
+        for text in turns[len(done):]:
             session.send(text)
+        sent.clear()  # one dialogue at a time: samples of a dialogue come together
+        sent[sample.dialog_id] = (session, list(turns))
         return list(session.ranked(k))
     return rank
 

@@ -234,3 +234,30 @@ def test_cli_parses_and_runs_redial(catalog: Catalog, tmp_path: Path,
     printed = capsys.readouterr().out
     assert "popularity" in printed and "unmappable targets 2/4" in printed
     assert json.loads(out.read_text())["mapping"]["samples_scored"] == 2
+
+
+def test_redial_agent_continues_a_dialogue_exactly_like_a_fresh_replay(catalog: Catalog,
+                                                                        tmp_path: Path) -> None:
+    """Samples of one dialogue reuse its session; the rankings equal fresh replays."""
+    from agent.core import Agent
+    from agent.settings import Settings
+    from agent.testing import keyword_backend
+    from evaluation.redial import agent_ranker
+
+    base = ["", "Hi, what do you like?", "I loved Starfall Odyssey (1994), any sci-fi?",
+            "Try Laughing Harbor (1988)", "Something like Iron Canyon too"]
+    rows = [{"dialog_id": "d1", "turn_id": n, "context": base[:n + 1], "entity": [],
+             "rec": ["Paper Lanterns"]} for n in (2, 4)]
+    path = tmp_path / "d.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    samples, _ = load_samples(path, catalog)
+    settings = Settings(cache_dir=tmp_path / "cache", backend="scripted",
+                        sessions_db=tmp_path / "s.sqlite3", justify_with_llm=False)
+    backend = keyword_backend(catalog)
+    agent = Agent.from_settings(settings, backend=backend, catalog=catalog)
+    reused = agent_ranker(agent)
+    continued = [reused(s, 5) for s in samples]
+    sent_continued = len(backend.requests)
+    fresh = [agent_ranker(agent)(s, 5) for s in samples]
+    assert continued == fresh and continued[0]
+    assert sent_continued == 2 and len(backend.requests) == 2 + 1 + 2  # fresh replays all
