@@ -60,6 +60,7 @@ def check_grounding(text: str, allowed: list[str]) -> GroundingResult:
     source_lower = source.lower()
     source_numbers = set(_NUMBER.findall(source))
     source_words = {w.lower().strip("'") for w in _WORD.findall(source)}
+    source_words |= {w.removesuffix("'s") for w in source_words}  # "Schindler's" names Schindler
     violations: list[str] = []
     for number in _NUMBER.findall(text):
         if number not in source_numbers:

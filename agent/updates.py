@@ -32,7 +32,7 @@ def apply_utterance(profile: UserProfile, u: Utterance, linker: EntityLinker) ->
         mentions = [m for m in mentions if m not in genre_like]
         result = linker.link_titles(mentions)
         for mention in result.unknown:
-            if not _link_as_entity(profile, mention, liked, linker):
+            if not _link_as_entity(profile, mention, liked, linker) and mention not in unknown:
                 unknown.append(mention)
         for mention, item_id in result.items:
             title = linker.catalog.items[item_id].display_title

@@ -65,3 +65,19 @@ def ml100k_agent_factory(ml100k: Catalog, real_home: Path, tmp_path_factory: pyt
         return Agent.from_settings(s, backend=backend, catalog=ml100k)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def real_agent(ml100k, real_home, ml100k_agent_factory):  # type: ignore[no-untyped-def]
+    """The agent on ml-100k with the real default model, loaded once per test run."""
+    from agent.backends.factory import make_backend
+    from agent.model_files import DEFAULT_MODEL, resolve_model_path
+    from agent.settings import Settings
+    from catalog.errors import ModelFileError
+
+    try:
+        resolve_model_path(DEFAULT_MODEL, real_home)
+    except ModelFileError as exc:
+        pytest.fail(f"{exc.one_line()} (the README test command runs `convrec setup` first)")
+    backend = make_backend(Settings(cache_dir=real_home, n_ctx=2048), real_home)
+    return ml100k_agent_factory(backend)

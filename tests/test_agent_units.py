@@ -37,6 +37,12 @@ def test_grounding_accepts_faithful_and_rejects_invented_facts() -> None:
     assert not check_grounding("It stars Harrison Ford, like Alien.", allowed).ok  # name+relation
 
 
+def test_grounding_accepts_possessive_titles() -> None:
+    text = "It shares an actor with Schindler's List (1993)."
+    assert check_grounding(text, ["Schindler's List (1993) -actor-> (an actor) <-actor- X"]).ok
+    assert not check_grounding(text, ["Oskar List (1993) -actor-> (an actor) <-actor- X"]).ok
+
+
 def test_justify_falls_back_to_template_when_llm_invents() -> None:
     lying = ScriptedBackend(replies=["Blade Runner is the sequel to Alien, starring Tom Cruise."])
     j = justify(lying, BLADE, [KG, CF])

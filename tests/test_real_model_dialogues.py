@@ -10,23 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.model_files import DEFAULT_MODEL, resolve_model_path
-from catalog.errors import ModelFileError
-
 pytestmark = [pytest.mark.real_model, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def real_agent(ml100k, real_home, ml100k_agent_factory):  # type: ignore[no-untyped-def]
-    from agent.backends.factory import make_backend
-    from agent.settings import Settings
-
-    try:
-        resolve_model_path(DEFAULT_MODEL, real_home)
-    except ModelFileError as exc:
-        pytest.fail(f"{exc.one_line()} (the README test command runs `convrec setup` first)")
-    backend = make_backend(Settings(cache_dir=real_home, n_ctx=2048), real_home)
-    return ml100k_agent_factory(backend)
 
 
 def assert_structure(reply, catalog) -> None:  # type: ignore[no-untyped-def]
