@@ -32,9 +32,9 @@ class Settings(BaseSettings):
     n_threads: int | None = Field(None, description="CPU threads for llama.cpp (default: cores).")
     n_ctx: int = Field(2048, ge=256, description="Context window in tokens.")
     seed: int = Field(0, description="Sampling seed.")
-    prompt_cache_mb: int = Field(256, ge=0, description="RAM for llama.cpp prompt states, so "
-                                 "alternating prompt kinds (understanding, justification) "
-                                 "restore their prefix instead of re-evaluating it; 0 = off.")
+    prompt_contexts: int = Field(2, ge=1, le=4, description="llama.cpp contexts sharing the "
+                                 "weights, one per prompt kind, so understanding and "
+                                 "justification each keep their prompt prefix cached.")
     catalog: str = Field("ml-100k", description="ml-100k, movielens-redial or a catalog folder.")
     data_dir: Path | None = Field(None, description="Folder with ml-latest-small/ and redial/.")
     cache_dir: Path | None = Field(None, description="Cache for models, catalogs, artifacts "

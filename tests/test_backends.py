@@ -229,7 +229,7 @@ def test_factory_loads_llama_cpp_with_the_settings(tmp_path: Path,
     settings = Settings(model=str(model), n_gpu_layers=-1, n_threads=3, n_ctx=4096, seed=5)
     assert make_backend(settings, tmp_path) == "llama"
     assert built == {"path": model, "n_gpu_layers": -1, "n_threads": 3, "n_ctx": 4096,
-                     "seed": 5, "state_cache_bytes": 256 * 1024 * 1024}
+                     "seed": 5, "contexts": 2}
 
 
 def test_factory_without_installed_model_says_run_setup(tmp_path: Path) -> None:

@@ -66,4 +66,4 @@ def make_backend(settings: Settings, cache_dir: Path | None = None) -> LLMBacken
     return LlamaCppBackend(path, n_gpu_layers=settings.n_gpu_layers,
                            n_threads=settings.n_threads, n_ctx=settings.n_ctx,
                            seed=settings.seed,
-                           state_cache_bytes=settings.prompt_cache_mb * 1024 * 1024)
+                           contexts=settings.prompt_contexts)

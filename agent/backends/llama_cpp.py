@@ -7,6 +7,7 @@ import logging
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -69,8 +70,13 @@ class LlamaCppBackend:
         n_ctx: Context window in tokens.
         seed: Sampling seed, applied to every call so that runs repeat.
         n_batch: Prompt tokens evaluated per batch (capped at `n_ctx`).
-        state_cache_bytes: When > 0, keep KV states of past prompts in a RAM cache of this
-            size so that alternating prompt kinds can restore theirs (measured: see README).
+        contexts: llama.cpp contexts over the one set of weights (mmap-shared, so each extra
+            context costs its KV cache and buffers, not the model). Calls are routed by their
+            system message, so alternating prompt kinds (understanding, justification) each
+            keep their prefix in the KV cache instead of re-evaluating it. Preferred over
+            llama-cpp-python's `LlamaRAMCache`, whose saved states carry the logits of every
+            prompt token (about 0.6 MB per token here) outside its size accounting: in a long
+            run it grew the process to 8 GB.
         verbose: Let llama.cpp print its load and timing logs to stderr.
 
     Raises:
@@ -88,7 +94,7 @@ class LlamaCppBackend:
         n_ctx: int = 2048,
         seed: int = 0,
         n_batch: int = DEFAULT_N_BATCH,
-        state_cache_bytes: int = 0,
+        contexts: int = 2,
         verbose: bool = False,
     ) -> None:
         path = Path(model_path)
@@ -99,18 +105,18 @@ class LlamaCppBackend:
         self._lock = threading.Lock()
         start = time.perf_counter()
         try:
-            self._llm = llama_cpp.Llama(
+            self._contexts = [llama_cpp.Llama(
                 model_path=str(path), n_gpu_layers=n_gpu_layers, n_threads=threads,
                 n_threads_batch=threads, n_ctx=n_ctx, n_batch=min(n_batch, n_ctx), seed=seed,
-                verbose=verbose)
+                verbose=verbose) for _ in range(max(1, contexts))]
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelFileError(
                 f"llama.cpp could not load {path} (corrupt, truncated or unsupported GGUF)",
                 "delete it and run `convrec setup`, or point --model at a valid GGUF file",
             ) from exc
         self.load_seconds = time.perf_counter() - start
-        if state_cache_bytes > 0:
-            self._llm.set_cache(llama_cpp.LlamaRAMCache(capacity_bytes=state_cache_bytes))
+        self._llm = self._contexts[0]
+        self._routes: OrderedDict[str, int] = OrderedDict()
         log.info("loaded %s in %.2f s (n_ctx=%d, n_threads=%d, n_gpu_layers=%d)",
                  path.name, self.load_seconds, n_ctx, threads, n_gpu_layers)
 
@@ -127,9 +133,26 @@ class LlamaCppBackend:
             return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def close(self) -> None:
-        """Free the model and its context now rather than at garbage collection."""
+        """Free the model and its contexts now rather than at garbage collection."""
         with self._lock:
-            self._llm.close()
+            for llm in self._contexts:
+                llm.close()
+
+    def _route(self, messages: list[Message]) -> None:
+        """Point `_llm` at the context that last served this system message (LRU otherwise).
+
+        The lock is held by the caller.
+        """
+        key = str(messages[0].get("content", "")) if messages and \
+            messages[0].get("role") == "system" else ""
+        if key in self._routes:
+            self._routes.move_to_end(key)
+        elif len(self._routes) < len(self._contexts):
+            self._routes[key] = len(self._routes)
+        else:
+            _, index = self._routes.popitem(last=False)
+            self._routes[key] = index
+        self._llm = self._contexts[self._routes[key]]
 
     def chat(
         self,
@@ -160,6 +183,7 @@ class LlamaCppBackend:
                                    f"({problem.splitlines()[0]}) -- fix: simplify the schema")
             kwargs["response_format"] = {"type": "json_object", "schema": json_schema}
         with self._lock:
+            self._route(messages)
             cached = self._llm.input_ids[: self._llm.n_tokens].copy()  # what the KV cache holds
             self._reset_perf()
             start = time.perf_counter()
