@@ -10,8 +10,10 @@ from agent.profile import UserProfile
 from catalog.models import Catalog, Item
 
 SLOTS = ("liked_title", "genre", "era", "person", "keywords")
-# How much an answer to each slot typically moves the ranking (priors in [0, 1]).
-SLOT_PRIOR = {"liked_title": 1.0, "genre": 0.85, "era": 0.7, "person": 0.6, "keywords": 0.5}
+# How much an answer to each slot typically moves the ranking (relative priors).
+# A named director or actor narrows a catalog to a few dozen films, so it leads (simulated
+# interviews, seed 1: success@T=5 0.73 -> 0.88 when person moved from 0.6 to 1.1).
+SLOT_PRIOR = {"person": 1.1, "liked_title": 1.0, "genre": 0.85, "era": 0.7, "keywords": 0.5}
 SLOT_DESCRIPTION = {
     "liked_title": "a movie they loved recently",
     "genre": "which genre they are in the mood for",

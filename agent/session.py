@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 TextCallback = Callable[[str], None]
 CardCallback = Callable[[Recommendation], None]
+Oracle = Callable[[UserProfile], tuple[UserProfile, str]]
+"""(current profile) -> (the true profile, the true intent): replaces understanding."""
 
 
 class SessionState(BaseModel):
@@ -63,8 +65,16 @@ class Session:
 
     # ---- the turn -------------------------------------------------------------------------
     def send(self, text: str, on_text: TextCallback | None = None,
-             on_card: CardCallback | None = None) -> Reply:
-        """Run one turn and persist it. Never raises for bad input; returns a Reply."""
+             on_card: CardCallback | None = None, *, oracle: Oracle | None = None) -> Reply:
+        """Run one turn and persist it. Never raises for bad input; returns a Reply.
+
+        Args:
+            text: The user's message.
+            on_text: Receives streamed reply text.
+            on_card: Receives each recommendation card as it is ready.
+            oracle: Evaluation only: supplies the true profile and intent instead of the LLM's
+                understanding and the entity linking; the policy, tools and replies are the same.
+        """
         start = time.perf_counter()
         timings: dict[str, float] = {}
         calls: list[LLMCall] = []
@@ -76,21 +86,17 @@ class Session:
                                 "movie you liked, or a genre you're in the mood for.",
                                 notices=["empty message"])
             return self._finish(text, reply, start, timings)
-        t = time.perf_counter()
-        understood = understand(self.agent.backend, text, self.state.last_question)
-        timings["understanding"] = time.perf_counter() - t
-        calls += [_call("understanding", c, understood.valid_json) for c in understood.completions]
-        if understood.fallback and understood.completions:
-            notices.append("I could not fully parse that; I kept your words as keywords.")
-        t = time.perf_counter()
-        unknown = apply_utterance(self.profile, understood.utterance, self.agent.linker)
-        timings["linking"] = time.perf_counter() - t
+        if oracle is not None:
+            self.state.profile, intent = oracle(self.profile)
+            unknown: list[str] = []
+        else:
+            intent, unknown = self._understand(text, calls, notices, timings)
         if unknown:
             notices.append("I don't know " + ", ".join(f"'{u}'" for u in unknown)
                            + " in this catalog.")
         plan = self._plan(timings)
         t = time.perf_counter()
-        decision = decide(self.profile, understood.utterance.intent,
+        decision = decide(self.profile, intent,
                           [c.item_id for c in plan], self.agent.catalog,
                           self.state.questions_asked, self.agent.max_questions)
         timings["policy"] = time.perf_counter() - t
@@ -100,6 +106,20 @@ class Session:
             reply = self._recommend(plan, notices, calls, timings, on_text, on_card)
         reply.unknown_titles = unknown
         return self._finish(text, reply, start, timings, calls)
+
+    def _understand(self, text: str, calls: list[LLMCall], notices: list[str],
+                    timings: dict[str, float]) -> tuple[str, list[str]]:
+        """Read the message with the LLM and fold it into the profile: (intent, unknown titles)."""
+        t = time.perf_counter()
+        understood = understand(self.agent.backend, text, self.state.last_question)
+        timings["understanding"] = time.perf_counter() - t
+        calls += [_call("understanding", c, understood.valid_json) for c in understood.completions]
+        if understood.fallback and understood.completions:
+            notices.append("I could not fully parse that; I kept your words as keywords.")
+        t = time.perf_counter()
+        unknown = apply_utterance(self.profile, understood.utterance, self.agent.linker)
+        timings["linking"] = time.perf_counter() - t
+        return understood.utterance.intent, unknown
 
     def _plan(self, timings: dict[str, float]) -> list[Candidate]:
         result = self.agent.plan(self.profile, self.state.tool_weights, self.id)
@@ -259,11 +279,6 @@ class Session:
     def ranked(self, k: int = 10) -> list[str]:
         """The agent's current structured top-K (for evaluation)."""
         return self.state.last_ranked[:k]
-
-    def set_profile(self, profile: UserProfile) -> None:
-        """Install a profile (the evaluation's perfect-understanding oracle)."""
-        self.state.profile = profile
-        self._plan({})
 
     def history(self) -> list[dict[str, Any]]:
         """Completed turns, from the store."""

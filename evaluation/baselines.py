@@ -202,9 +202,12 @@ class _AgentConversation:
 
     def send(self, utterance: str, user: SimulatedUser) -> TurnInfo:
         start = time.perf_counter()
-        reply = self.session.send(utterance)  # type: ignore[attr-defined]
         if self.oracle:
-            self.session.set_profile(user.oracle_profile(reply.profile))  # type: ignore[attr-defined]
+            def truth(profile: UserProfile) -> tuple[UserProfile, str]:
+                return user.oracle_profile(profile), user.intent
+            reply = self.session.send(utterance, oracle=truth)  # type: ignore[attr-defined]
+        else:
+            reply = self.session.send(utterance)  # type: ignore[attr-defined]
         timings = dict(reply.timings)
         timings["total"] = time.perf_counter() - start
         errors = getattr(reply, "tool_errors", None)

@@ -142,6 +142,7 @@ class SimulatedUser:
     keywords: KeywordIndex | None = None
     revealed: list[Fact] = field(default_factory=list)
     accepted: bool = False
+    intent: str = "ask_recommendations"  # what its last message meant (for the oracle)
     guard: LeakGuard = field(init=False)
     _facts: dict[str, list[Fact]] = field(init=False)
     _rng: random.Random = field(init=False)
@@ -164,6 +165,7 @@ class SimulatedUser:
 
     def opening(self) -> str:
         """The first, vague message."""
+        self.intent = "ask_recommendations"
         return self.guard.redact(self._rng.choice(OPENINGS))
 
     def answer(self, slot: str | None) -> str:
@@ -181,7 +183,9 @@ class SimulatedUser:
             question_slot: The slot asked about, for a question.
             recommended: Item ids recommended, for a recommendations reply.
         """
+        self.intent = "give_preferences"
         if kind == "recommendations" and recommended:
+            self.intent = "react"
             if self.case.target_id in recommended:
                 self.accepted = True
                 return ACCEPT

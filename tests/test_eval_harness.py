@@ -160,12 +160,44 @@ def test_agent_smoke_three_users_three_turns(catalog: Catalog, tmp_path: Path) -
         assert all(t["kind"] in ("question", "recommendations", "message")
                    for c in convs for t in c["turns"])
         assert 0.0 <= m["metrics"]["T=3,K=2"]["success"] <= 1.0
-        assert m["invalid_json_rate"] == 0.0  # the keyword responder always answers JSON
-        assert {"understanding", "turn"} <= set(m["latency"])
-        assert m["tokens"]["llm_calls_per_turn"] >= 1.0
+        for c in convs:  # what the agent showed is in the ranking success is measured on
+            for t in c["turns"]:  # (the ranking keeps the top max(ks) = 2)
+                if t["recommended"]:
+                    assert set(t["ranked"]) <= set(t["recommended"])
         for c in convs:  # the simulated user never named the target
             title = catalog.items[c["target_id"]].title.lower()
             assert all(title not in t["user"].lower() for t in c["turns"])
+    agent = res["methods"]["agent"]
+    assert agent["invalid_json_rate"] == 0.0  # the keyword responder always answers JSON
+    assert {"understanding", "turn"} <= set(agent["latency"])
+    assert agent["tokens"]["llm_calls_per_turn"] >= 1.0
+    oracle = res["methods"]["oracle"]  # the truth replaces understanding: no LLM reads anything
+    assert "understanding" not in oracle["latency"]
+    assert not any(call["stage"] == "understanding" for c in res["conversations"]["oracle"]
+                   for t in c["turns"] for call in t["llm_calls"])
+
+
+def test_oracle_turn_installs_the_true_profile(catalog: Catalog, tmp_path: Path) -> None:
+    """An oracle turn leaves the session holding exactly the simulator's ground-truth profile."""
+    from agent.core import Agent
+    from agent.settings import Settings
+    from agent.testing import keyword_backend
+    from evaluation.simulator import SimulatedUser
+
+    settings = Settings(cache_dir=tmp_path / "cache", backend="scripted", justify_with_llm=False,
+                        sessions_db=tmp_path / "s.sqlite3")
+    agent = Agent.from_settings(settings, backend=keyword_backend(catalog), catalog=catalog)
+    user = SimulatedUser(catalog, hand_split(catalog).cases[0])
+    session = agent.session()
+    text = user.opening()
+    for _ in range(3):
+        reply = session.send(text, oracle=lambda p: (user.oracle_profile(p), user.intent))
+        truth = user.oracle_profile(session.profile)
+        assert session.profile.liked_entities == truth.liked_entities
+        assert [i.item_id for i in session.profile.liked_items] == [
+            i.item_id for i in truth.liked_items]
+        text = user.respond(reply.kind, reply.question_slot,
+                            [r.item_id for r in reply.recommendations])
 
 
 # ---------------------------------------------------------------- ReDial protocol
