@@ -84,6 +84,23 @@ def test_embed_is_order_preserving_and_batch_independent() -> None:
     assert embed([]).shape == (0, DIMENSIONS)
 
 
+def test_traced_encoder_matches_the_eager_model() -> None:
+    """The frozen TorchScript copy gives the eager model's vectors, padded batches included."""
+    import torch
+
+    encoder = embeddings.load_encoder()
+    assert encoder.traced is not None
+    texts = ["hi", "a space monster hunts the crew of a cargo ship " * 6,
+             "Alien (1979), directed by Ridley Scott"]
+    for batch in (texts[:1], texts[1:2], texts):  # one text, a long one, a padded batch
+        tokens = encoder.tokenizer(batch, padding=True, return_tensors="pt")
+        with torch.inference_mode():
+            eager = encoder.model(**tokens).last_hidden_state
+            traced = encoder._hidden(tokens)
+        assert traced.shape == eager.shape
+        assert torch.allclose(traced, eager, atol=1e-4)
+
+
 def test_chroma_embedding_function_contract() -> None:
     ef = MiniLMEmbeddingFunction()
     out = ef(["hello world", "another text"])
