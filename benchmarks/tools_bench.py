@@ -268,17 +268,24 @@ def make_queries(syn: Synthetic, n: int, rng: np.random.Generator) -> list[Query
 
 # ---------------------------------------------------------------------------- building tools
 
-def fill_store(resources: ToolResources, rng: np.random.Generator, show: bool) -> None:
-    """Fill the catalog's Chroma collection with random unit vectors through `add_items`."""
+def fill_store(resources: ToolResources, rng: np.random.Generator, show: bool) -> bool:
+    """Fill the catalog's Chroma collection with random unit vectors through `add_items`.
+
+    Returns:
+        False when a kept collection already held every item (nothing was added).
+    """
     from tools.chroma_store import add_items, open_collection
 
     collection = open_collection(resources)
     items = list(resources.catalog.items.values())
+    if collection.count() == len(items):
+        return False
     genres = resources.catalog.genres()
     starts = range(0, len(items), STORE_BATCH)
     for start in progress(starts, len(starts), "chroma (random vectors)", show):
         chunk = items[start:start + STORE_BATCH]
         add_items(collection, chunk, unit_vectors(len(chunk), rng), genres)
+    return True
 
 
 def build_tools(syn: Synthetic, cache_dir: Path, rng: np.random.Generator,
@@ -294,9 +301,10 @@ def build_tools(syn: Synthetic, cache_dir: Path, rng: np.random.Generator,
     for name in TOOL_NAMES:
         stage(f"{len(syn.item_ids)} items: building {name}", show)
         fill_s = 0.0
+        filled = False
         if name == RETRIEVAL:
             start = time.perf_counter()
-            fill_store(resources, rng, show)
+            filled = fill_store(resources, rng, show)
             fill_s = time.perf_counter() - start
         start = time.perf_counter()
         tools[name] = registry.create(name, resources)
@@ -304,6 +312,7 @@ def build_tools(syn: Synthetic, cache_dir: Path, rng: np.random.Generator,
         builds[name] = {"build_s": fill_s + create_s, "create_s": create_s}
         if name == RETRIEVAL:
             builds[name]["store_fill_s"] = fill_s
+            builds[name]["reused"] = not filled
     return tools, builds
 
 
@@ -401,7 +410,8 @@ def bench_size(n_items: int, n_queries: int, k: int, seed: int, workdir: Path,
     results: dict[str, dict[str, Any]] = {}
     for name, tool in tools.items():
         stage(f"{n_items} items: timing {name} on {n_queries} queries", show)
-        results[name] = {**{key: round(v, 3) for key, v in builds[name].items()},
+        results[name] = {**{key: v if isinstance(v, bool) else round(v, 3)
+                            for key, v in builds[name].items()},
                          **bench_tool(tool, queries, warmup, k)}
     retrieval = results[RETRIEVAL]
     retrieval.update(bench_search(tools[RETRIEVAL], queries, warmup, k))
@@ -418,6 +428,7 @@ def bench_size(n_items: int, n_queries: int, k: int, seed: int, workdir: Path,
     return {"items": n_items, "users": syn.n_users, "people": syn.n_people,
             "interactions": len(inter), "triples": len(syn.catalog.triples),
             "catalog_s": round(catalog_s, 3), "tools": results,
+            "reused_artifacts": bool(results[RETRIEVAL].get("reused")),
             "peak_rss_mb": round(peak_rss_mb(), 1)}
 
 
@@ -504,7 +515,9 @@ def _table(result: dict[str, Any]) -> Iterator[str]:
             s = res["score_ms"]
             target = f"{res['target_ms']:g} ms" if res["target_ms"] is not None else "-"
             outcome = {True: "PASS", False: "FAIL", None: "-"}[res["pass"]]
-            yield (f"| {size['items']} | {name} | {res['build_s']:.2f} | {s['p50']:.2f} | "
+            build = f"{res['build_s']:.2f}" + (" (kept, loaded)" if size.get("reused_artifacts")
+                                               else "")
+            yield (f"| {size['items']} | {name} | {build} | {s['p50']:.2f} | "
                    f"{s['p95']:.2f} | {s['mean']:.2f} | {res['first_call_ms']:.1f} | "
                    f"{res['candidates_mean']:.1f} | {target} | {outcome} |")
 
@@ -570,6 +583,9 @@ def add_tools_command(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     p.add_argument("--report", type=Path, default=Path("reports/bench"),
                    help="folder for bench-tools.md and bench-tools.json")
     p.add_argument("--keep", action="store_true", help="keep the synthetic artifacts")
+    p.add_argument("--workdir", type=Path, default=None,
+                   help="build the artifacts here and keep them; a later run with the same "
+                        "folder, sizes and seed reuses them (build times then show loading)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars or stage lines")
     p.set_defaults(handler=_tools)
 
@@ -577,7 +593,8 @@ def add_tools_command(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
 def _tools(args: argparse.Namespace) -> int:
     """Run the benchmark, write the report, print Markdown or JSON."""
     result = run_tools_bench(args.items, queries=args.queries, k=args.k, seed=args.seed,
-                             keep=args.keep, show=not args.no_progress)
+                             workdir=args.workdir, keep=args.keep or args.workdir is not None,
+                             show=not args.no_progress)
     md = write_tools_report(result, args.report)
     if args.json:
         print(json.dumps(result))

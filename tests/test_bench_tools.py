@@ -11,6 +11,7 @@ from benchmarks.tools_bench import (
     RETRIEVAL,
     TOOL_NAMES,
     parse_sizes,
+    render_markdown,
     run_tools_bench,
     synthetic_catalog,
     write_tools_report,
@@ -78,3 +79,15 @@ def test_cli_flags() -> None:
     defaults = build_parser().parse_args(["bench", "tools"])
     assert defaults.items == [10_000] and defaults.queries == 200
     assert defaults.report == Path("reports/bench")
+
+
+def test_kept_artifacts_are_reused_by_a_second_run(tmp_path: Path) -> None:
+    """With a kept work folder the second run loads the store instead of refilling it."""
+    work = tmp_path / "work"
+    first = run_tools_bench([200], queries=3, workdir=work, keep=True, show=False)
+    second = run_tools_bench([200], queries=3, workdir=work, keep=True, show=False)
+    (a,), (b,) = first["sizes"], second["sizes"]
+    assert not a["reused_artifacts"] and b["reused_artifacts"]
+    assert b["tools"][RETRIEVAL]["store_fill_s"] < a["tools"][RETRIEVAL]["store_fill_s"]
+    assert b["tools"][RETRIEVAL]["candidates_mean"] == a["tools"][RETRIEVAL]["candidates_mean"]
+    assert "(kept, loaded)" in render_markdown(second)
