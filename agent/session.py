@@ -18,6 +18,7 @@ from agent.profile import FeedbackKind, UserProfile
 from agent.reply import LLMCall, Recommendation, Reply
 from agent.understanding import clean_user_text, understand
 from agent.updates import apply_utterance
+from catalog.text import safe_text
 from tools.base import Candidate
 
 if TYPE_CHECKING:
@@ -75,6 +76,7 @@ class Session:
             oracle: Evaluation only: supplies the true profile and intent instead of the LLM's
                 understanding and the entity linking; the policy, tools and replies are the same.
         """
+        text = safe_text(text)  # lone surrogates / undecodable bytes -> U+FFFD, once, here
         start = time.perf_counter()
         timings: dict[str, float] = {}
         calls: list[LLMCall] = []
