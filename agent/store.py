@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from catalog.errors import ArtifactError
+from catalog.text import safe_data
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -68,6 +69,7 @@ class SessionStore:
     def save_turn(self, session_id: str, user_id: str, state: dict[str, Any], turn: int,
                   user_text: str, reply: dict[str, Any]) -> None:
         """Write the session state and the completed turn in one transaction."""
+        user_id, user_text, state, reply = safe_data([user_id, user_text, state, reply])  # UTF-8 only
         now = time.time()
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -87,6 +89,7 @@ class SessionStore:
 
     def save_state(self, session_id: str, user_id: str, state: dict[str, Any]) -> None:
         """Write only the state (feedback, removed beliefs) atomically."""
+        user_id, state = safe_data([user_id, state])  # no lone surrogates reach the database
         now = time.time()
         with self._lock:
             self._db.execute(
