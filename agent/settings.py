@@ -42,9 +42,10 @@ class Settings(BaseSettings):
     store_url: str | None = Field(None, description="Chroma server URL (default: local store).")
     sessions_db: Path | None = Field(None, description="SQLite file for sessions "
                                      "(default: <cache>/sessions.sqlite3).")
-    sessions_url: str | None = Field(None, pattern=r"^postgres(ql)?://", description="Postgres URL for sessions and user "
-                                     "memory (postgresql://user@host/db); set, it replaces "
-                                     "the SQLite file so agents on many machines share them.")
+    sessions_url: str | None = Field(None, pattern=r"^postgres(ql)?://",
+                                     description="Postgres URL for sessions and user memory "
+                                     "(postgresql://user@host/db); when set it replaces the "
+                                     "SQLite file, so agents on many machines share them.")
     n_recommendations: int = Field(5, ge=1, le=20, description="Items per recommendation turn.")
     justify_with_llm: bool = Field(True, description="Let the LLM write text at all (False: "
                                    "templates for every question and justification).")
