@@ -20,6 +20,7 @@ BUILTIN_TOOLS: dict[str, str] = {
     "vector_retrieval": "tools.retrieval:VectorRetrievalTool",
     "kg_expansion": "tools.kg_expansion:KGExpansionTool",
     "cf_scoring": "tools.cf_scoring:CFScoringTool",
+    "comention": "tools.comention:CoMentionTool",
 }
 
 
