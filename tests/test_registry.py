@@ -179,7 +179,7 @@ def test_discovers_a_real_installed_plugin_and_refuses_a_duplicate(site: Path,
     result = tool.run_typed(ProfileInputs(entities=["x"]), 5)
     assert [c.item_id for c in result.candidates] == ["1"]
     assert registry.for_inputs({InputKind.ENTITIES}) == [
-        n for n in registry.names() if n in ("kg_expansion", "echo_tool")]
+        n for n in registry.names() if n in ("kg_expansion", "comention", "echo_tool")]
 
 
 def test_broken_plugins_are_reported_not_fatal(site: Path, tmp_path: Path) -> None:
