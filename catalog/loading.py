@@ -11,7 +11,7 @@ from catalog.ml100k import FIX as ML100K_FIX
 from catalog.ml100k import is_installed, load_ml100k
 from catalog.models import Catalog
 from catalog.movielens_redial import FIX as REDIAL_FIX
-from catalog.movielens_redial import load_movielens_redial
+from catalog.movielens_redial import load_embedded, load_movielens_redial
 
 NAMED_CATALOGS = ("ml-100k", "movielens-redial")
 DATA_DIR_ENV = "CONVREC_DATA_DIR"
@@ -33,6 +33,10 @@ def resolve_data_dir(data_dir: Path | str | None) -> Path:
 def load_catalog(name: str, cache_dir: Path, data_dir: Path | str | None = None) -> Catalog:
     """Load a named catalog (`ml-100k`, `movielens-redial`) or a generic-format folder.
 
+    movielens-redial comes from the copy embedded in the package; with an explicit `data_dir`
+    (argument, `--data-dir` or `CONVREC_DATA_DIR` through the settings) it is joined from the
+    source files there instead (the same catalog when they are the files it was built from).
+
     Raises:
         DataError: when the catalog is unknown or its files are missing or corrupt.
     """
@@ -41,7 +45,7 @@ def load_catalog(name: str, cache_dir: Path, data_dir: Path | str | None = None)
             raise DataError("the ml-100k catalog is not in the cache (or is damaged)", ML100K_FIX)
         return load_ml100k(cache_dir)
     if name == "movielens-redial":
-        return load_movielens_redial(resolve_data_dir(data_dir))
+        return load_movielens_redial(Path(data_dir).expanduser()) if data_dir else load_embedded()
     path = Path(name).expanduser()
     if path.is_dir():
         return load_generic(path)

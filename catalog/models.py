@@ -49,26 +49,47 @@ class Triple(BaseModel):
 
 @dataclass
 class Interactions:
-    """Column-oriented ratings (fast to build CF models from)."""
+    """Column-oriented ratings (fast to build CF models from).
+
+    `timestamps` (int64 Unix seconds, one per rating) is optional: None when the source has
+    none (or not for every rating). It does not enter the catalog's content hash: no
+    artifact reads it.
+    """
 
     user_ids: np.ndarray
     item_ids: np.ndarray
     ratings: np.ndarray
+    timestamps: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        n = self.ratings.shape[0]
+        columns = (self.user_ids, self.item_ids, self.timestamps)
+        if any(c is not None and c.shape[0] != n for c in columns):
+            raise ValueError("Interactions columns differ in length")
 
     def __len__(self) -> int:
         return int(self.ratings.shape[0])
 
     def __iter__(self) -> Iterator[Interaction]:
-        for u, i, r in zip(self.user_ids, self.item_ids, self.ratings, strict=True):
-            yield Interaction(user_id=str(u), item_id=str(i), rating=float(r))
+        times = self.timestamps if self.timestamps is not None else [None] * len(self)
+        for u, i, r, t in zip(self.user_ids, self.item_ids, self.ratings, times, strict=True):
+            yield Interaction(user_id=str(u), item_id=str(i), rating=float(r),
+                              timestamp=None if t is None else int(t))
+
+    def select(self, rows: np.ndarray) -> Interactions:
+        """The ratings at `rows` (a boolean mask or an index array), timestamps included."""
+        times = self.timestamps[rows] if self.timestamps is not None else None
+        return Interactions(self.user_ids[rows], self.item_ids[rows], self.ratings[rows], times)
 
     @classmethod
     def from_records(cls, records: list[Interaction]) -> Interactions:
-        """Build columns from Interaction records."""
+        """Build columns from Interaction records (timestamps kept when every record has one)."""
+        timed = bool(records) and all(r.timestamp is not None for r in records)
         return cls(
             np.array([r.user_id for r in records], dtype=object),
             np.array([r.item_id for r in records], dtype=object),
             np.array([r.rating for r in records], dtype=np.float32),
+            np.array([r.timestamp for r in records], dtype=np.int64) if timed else None,
         )
 
 

@@ -10,7 +10,8 @@ import pytest
 from catalog import Catalog, load_catalog
 from catalog.ml100k import is_installed
 
-# The cache that `convrec setup` filled (models, ml-100k); captured before any test changes env.
+# The cache that `convrec setup` and `convrec setup --catalog ml-100k` filled (model, ml-100k,
+# artifacts); captured before any test changes env.
 REAL_HOME = Path(os.environ.get("CONVREC_HOME") or Path.home() / ".cache" / "convrec")
 SHARED_DATA = Path(os.environ.get("CONVREC_DATA_DIR") or
                    Path(__file__).resolve().parents[1] / ".." / "shared" / "data").resolve()
@@ -27,16 +28,16 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="session")
 def real_home() -> Path:
-    """The real cache filled by `convrec setup` (holds ml-100k and the default model)."""
+    """The real cache filled by `convrec setup [--catalog ml-100k]` (model, ml-100k)."""
     return REAL_HOME
 
 
 @pytest.fixture(scope="session")
 def ml100k(real_home: Path) -> Catalog:
-    """The real ml-100k catalog (installed by `convrec setup`)."""
+    """The real ml-100k catalog (installed by `convrec setup --catalog ml-100k`)."""
     if not is_installed(real_home):
-        pytest.fail("ml-100k is not installed: run `convrec setup` first (the README test "
-                    "command does this)")
+        pytest.fail("ml-100k is not installed: run `convrec setup --catalog ml-100k` first (the "
+                    "README test command does this)")
     return load_catalog("ml-100k", real_home)
 
 
@@ -49,14 +50,14 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(scope="session")
-def redial_catalog(shared_data: Path) -> Catalog:
-    """The real movielens-redial catalog."""
-    return load_catalog("movielens-redial", Path("/nonexistent"), shared_data)
+def redial_catalog() -> Catalog:
+    """The real movielens-redial catalog, from the copy embedded in the package."""
+    return load_catalog("movielens-redial", Path("/nonexistent"))
 
 
 @pytest.fixture(scope="session")
 def ml100k_agent_factory(ml100k: Catalog, real_home: Path, tmp_path_factory: pytest.TempPathFactory):
-    """Build agents on ml-100k that reuse the artifacts `convrec setup` built (fast)."""
+    """Agents on ml-100k that reuse the artifacts `convrec setup --catalog ml-100k` built."""
     from agent import Agent, Settings
 
     def make(backend, **settings):  # type: ignore[no-untyped-def]
