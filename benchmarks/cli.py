@@ -9,13 +9,22 @@ from pathlib import Path
 
 
 def add_commands(sub: argparse._SubParsersAction, common: Callable[[argparse.ArgumentParser], None]) -> None:  # type: ignore[type-arg]
-    """Register `bench turn`, `bench load` and `bench tools`."""
+    """Register `bench turn`, `bench load`, `bench soak` and `bench tools`."""
     p = sub.add_parser("turn", help="per-turn latency by stage on the real backend")
     common(p)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--report", type=Path, default=Path("reports/bench"))
     p.set_defaults(handler=_turn)
+    p = sub.add_parser("soak", help="generated hostile/undecodable messages through whole turns "
+                       "on the fake backend: escaped exceptions and malformed replies")
+    common(p)
+    p.add_argument("--messages", type=int, default=10_000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--turns-per-session", type=int, default=10)
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--report", type=Path, default=Path("reports/bench"))
+    p.set_defaults(handler=_soak)
     from benchmarks.load import add_load_command
 
     add_load_command(sub, common)
@@ -38,3 +47,17 @@ def _turn(args: argparse.Namespace) -> int:
     else:
         print(md.read_text())
     return 0
+
+
+def _soak(args: argparse.Namespace) -> int:
+    from benchmarks.soak import run_soak, write_soak_report
+    from convrec.cli import settings_from
+
+    result = run_soak(settings_from(args), messages=args.messages, seed=args.seed,
+                      turns_per_session=args.turns_per_session)
+    md = write_soak_report(result, args.report)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(md.read_text())
+    return 0 if result["escaped"] == 0 and result["malformed"] == 0 else 1

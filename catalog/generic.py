@@ -5,6 +5,8 @@ A catalog folder holds:
                      "people"? {role: [names]}, "tags"?, "attributes"? {str: str}}
   interactions.csv   header `user_id,item_id,rating[,timestamp]`
   triples.csv        optional, header `head,relation,tail`; item nodes are written `item:<id>`
+Files are read as UTF-8; bytes that are not UTF-8, and lone surrogates written as JSON escapes,
+become U+FFFD.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pydantic import ValidationError
 
 from catalog.errors import DataError
 from catalog.models import Catalog, Interaction, Interactions, Item, Triple
+from catalog.text import safe_data
 
 FIX = "see the README section 'Bring your own catalog' for the items.jsonl/interactions.csv format"
 
@@ -31,12 +34,12 @@ def load_generic(folder: Path, name: str | None = None) -> Catalog:
     if not items_path.is_file():
         raise DataError(f"no items.jsonl in {folder}", FIX)
     items: dict[str, Item] = {}
-    with items_path.open(encoding="utf-8") as f:
+    with items_path.open(encoding="utf-8-sig", errors="replace") as f:  # BOM ok, bad bytes: U+FFFD
         for n, line in enumerate(f, 1):
             if not line.strip():
                 continue
             try:
-                item = Item.model_validate(json.loads(line))
+                item = Item.model_validate(safe_data(json.loads(line)))  # "\\ud800" escapes too
             except (json.JSONDecodeError, ValidationError) as exc:
                 first = str(exc).splitlines()[0]
                 raise DataError(f"{items_path}:{n}: bad item ({first})", FIX) from exc
@@ -55,7 +58,7 @@ def load_generic(folder: Path, name: str | None = None) -> Catalog:
 
 
 def _csv(path: Path) -> list[tuple[int, dict[str, str]]]:
-    with path.open(encoding="utf-8", newline="") as f:
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as f:
         return [(n, r) for n, r in enumerate(csv.DictReader(f), 2)]
 
 

@@ -182,7 +182,20 @@ def _agent(args: argparse.Namespace, show_progress: bool = False):  # type: igno
     return Agent.from_settings(settings_from(args), show_progress=show_progress)
 
 
+def _safe_text_args(args: argparse.Namespace) -> None:
+    """Argv arrives with undecodable bytes as lone surrogates: make the text arguments UTF-8."""
+    from catalog.text import safe_text
+
+    for name in ("text", "user", "session"):
+        if isinstance(getattr(args, name, None), str):
+            setattr(args, name, safe_text(getattr(args, name)))
+    for stream in (sys.stdout, sys.stderr):  # a non-UTF-8 terminal shows '?', never a crash
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
+    _safe_text_args(args)
     agent = _agent(args)
     session = agent.session(args.user, args.session)
     reply = session.send(args.text)
@@ -195,6 +208,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
+    _safe_text_args(args)
     if not args.plain:
         from tui.app import run_tui
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 from agent.backends.base import BackendError, Completion, Message
+from catalog.text import safe_text
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +142,8 @@ class HttpBackend:
             raise BackendError(f"LLM server at {self.root} sent a reply without choices: "
                                f"{json.dumps(payload)[:200]}")
         usage = payload.get("usage") or {}
-        return Completion(text=(choices[0].get("message") or {}).get("content") or "",
+        content = (choices[0].get("message") or {}).get("content") or ""
+        return Completion(text=safe_text(str(content)),
                           finish_reason=choices[0].get("finish_reason") or "stop",
                           prompt_tokens=int(usage.get("prompt_tokens") or 0),
                           completion_tokens=int(usage.get("completion_tokens") or 0))
@@ -162,6 +164,7 @@ class HttpBackend:
             for choice in event.get("choices") or []:
                 piece = (choice.get("delta") or {}).get("content")
                 if piece:
+                    piece = safe_text(str(piece))
                     if first is None:
                         first = time.perf_counter() - start
                     chunks += 1
@@ -180,7 +183,7 @@ class HttpBackend:
         """The JSON payloads of an SSE stream's `data:` lines, up to `[DONE]`."""
         try:
             for raw in response:
-                line = raw.decode("utf-8").strip()
+                line = raw.decode("utf-8", "replace").strip()  # a bad byte is U+FFFD, not a crash
                 if not line.startswith("data:"):
                     continue  # blank separators, `: ping` comments, `event:` lines
                 data = line[len("data:"):].strip()
@@ -240,8 +243,8 @@ class HttpBackend:
     def _json(self, raw: bytes, what: str) -> dict[str, Any]:
         """Decode a JSON object from the server, or raise BackendError."""
         try:
-            payload = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            payload = json.loads(raw.decode("utf-8", "replace"))  # bad bytes: U+FFFD
+        except json.JSONDecodeError as exc:
             raise BackendError(f"LLM server at {self.root} sent invalid JSON for {what}: "
                                f"{raw[:120]!r}") from exc
         if not isinstance(payload, dict):
