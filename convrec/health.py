@@ -38,7 +38,7 @@ def run_checks(settings) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         "seconds"}}}.
     """
     from agent.model_files import resolve_model_path
-    from agent.store import check_session_store
+    from agent.store import check_sessions
     from catalog.loading import load_catalog
     from tools.base import ToolResources
     from tools.registry import ToolRegistry
@@ -68,5 +68,5 @@ def run_checks(settings) -> dict[str, Any]:  # type: ignore[no-untyped-def]
             else:
                 checks[f"tool:{name}"] = {"ok": False, "seconds": 0,
                                           "detail": f"not opened: see artifacts:{name}"}
-    _run("session_store", lambda: check_session_store(settings.resolved_sessions_db()), checks)
+    _run("session_store", lambda: check_sessions(settings), checks)
     return {"ok": all(c["ok"] for c in checks.values()), "checks": checks}
