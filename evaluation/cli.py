@@ -87,6 +87,14 @@ def add_commands(subparsers: Any, common: CommonFlags | None = None) -> None:
     p.add_argument("--report", type=Path, help="write redial.md and plots into this folder")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(handler=cmd_redial)
+    from evaluation.understanding_eval import add_arguments as understanding_arguments
+
+    p = subparsers.add_parser("understanding", help="labelled understanding set: P/R per field",
+                              description="Read each labelled message in a fresh session and "
+                              "score what the profile gained: precision/recall per field, "
+                              "mention F1, invented titles on chit-chat, intent accuracy.")
+    common(p)
+    understanding_arguments(p)
 
 
 def add_eval_commands(subparsers: Any,
