@@ -13,7 +13,7 @@ from agent.planner import run_plan
 from agent.profile import UserProfile
 from agent.reply import LLMCall
 from catalog.models import Catalog
-from evaluation.simulator import FRESH_ORDER, SimulatedUser
+from evaluation.simulator import FRESH_ORDER, SHOWN, SimulatedUser
 from tools.base import ConvrecTool, ProfileInputs, ToolState
 
 if TYPE_CHECKING:
@@ -78,22 +78,27 @@ Ranker = Callable[[UserProfile, int, random.Random], tuple[list[str], int, int]]
 
 @dataclass
 class _ScheduledConversation:
-    """A baseline conversation: asks a fixed schedule of slots, ranks with its ranker."""
+    """A baseline conversation: shows its top cards and asks the next slot of a fixed order."""
 
     ranker: Ranker
     schedule: tuple[str, ...]
     depth: int
     rng: random.Random
     turn: int = 0
+    shown: list[str] = field(default_factory=list)
     _ranked: list[str] = field(default_factory=list)
 
     def send(self, utterance: str, user: SimulatedUser) -> TurnInfo:
         start = time.perf_counter()
-        ranked, calls, errors = self.ranker(user.oracle_profile(), self.depth, self.rng)
+        base = UserProfile(shown_items=list(self.shown))
+        ranked, calls, errors = self.ranker(user.oracle_profile(base), self.depth, self.rng)
         self._ranked = ranked
+        cards = ranked[:SHOWN]
+        self.shown += cards
         slot = self.schedule[self.turn % len(self.schedule)] if self.schedule else None
         self.turn += 1
-        return TurnInfo(kind="question", question_slot=slot, ranked=ranked[:self.depth],
+        return TurnInfo(kind="recommendations" if cards else "question", question_slot=slot,
+                        recommended=cards, ranked=ranked[:self.depth],
                         timings={"rank": time.perf_counter() - start},
                         tool_calls=calls, tool_errors=errors)
 
@@ -104,6 +109,9 @@ class _ScheduledConversation:
 @dataclass
 class BaselineMethod:
     """A baseline: a ranker over what the simulator revealed (perfect understanding).
+
+    Every turn it shows its top SHOWN cards (never the same card twice) and asks the next
+    slot of a fixed order, so the user reacts to the cards and answers the slot.
 
     Args:
         name: The method's name in reports.
@@ -152,14 +160,8 @@ def popularity_ranker(catalog: Catalog) -> Ranker:
 
 
 def baseline_inputs(profile: UserProfile, catalog: Catalog, method: str) -> ProfileInputs:
-    """Tool inputs from a revealed profile; content retrieval also reads names and titles."""
-    inputs = profile.to_inputs()
-    if method in ("retrieval", "fused"):
-        extra = [e.split(":", 1)[1] for e in profile.liked_entities if e.startswith("person:")]
-        extra += [catalog.items[i].title for i in profile.liked_ids() if i in catalog.items]
-        text = " ".join([inputs.free_text, *extra]).strip()
-        inputs = inputs.model_copy(update={"free_text": text[:2000]})
-    return inputs
+    """Tool inputs from a revealed profile: exactly what the agent's profile sends its tools."""
+    return profile.to_inputs()
 
 
 def tool_ranker(tool: ConvrecTool, catalog: Catalog, method: str) -> Ranker:

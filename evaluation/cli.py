@@ -66,22 +66,31 @@ def add_commands(subparsers: Any, common: CommonFlags | None = None) -> None:
     p.add_argument("--simulator", choices=["rules", "llm"], default="rules",
                    help="rule-based user, or its answers paraphrased by the LLM")
     p.add_argument("--test-fraction", type=float, default=0.2, help="share of held-out users")
+    p.add_argument("--users-from", choices=["test", "dev"], default="test",
+                   help="held-out test users (reported) or development users (for tuning)")
+    p.add_argument("--records", type=Path, help="append one JSON line per conversation here")
+    p.add_argument("--from-records", type=Path, nargs="+", default=None,
+                   help="summarise these --records files instead of running")
     p.add_argument("--json", type=Path, dest="json_out", help="write the results here")
     p.add_argument("--report", type=Path, help="write report.md and plots into this folder")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(handler=cmd_interview)
     p = subparsers.add_parser("redial", help="ReDial dialogue-context Recall@K",
-                              description="ReDial protocol (He et al. 2023): Recall@K of the "
-                              "next human recommendations, with and without mentioned items.")
+                              description="ReDial protocol: Recall@K over every (sample, "
+                              "target) pair of the next human recommendations (unmappable "
+                              "targets are misses), all targets and new targets.")
     common(p)
     p.add_argument("--dialogues", type=Path, default=None,
                    help="ReDial JSONL (default: <data-dir>/redial/dev_dialogues.jsonl)")
     p.add_argument("--k", type=_int_list, default=[1, 5, 10, 20], help="cut-offs, e.g. 1,5,10,20")
     p.add_argument("--limit", type=int, default=None, help="read at most N samples")
     p.add_argument("--methods", type=_str_list, default=None,
-                   help="comma list of random,popularity,cf,kg,retrieval,fused,agent")
-    p.add_argument("--feed", choices=["user", "joined"], default="user",
-                   help="send the seeker's turns one by one, or the whole context at once")
+                   help="comma list of random,popularity,cf,kg,retrieval,fused,agent,"
+                   "fused+transcript")
+    p.add_argument("--shard", default="0/1", help="I/N: every N-th dialogue from the I-th")
+    p.add_argument("--records", type=Path, help="append one JSON line per method and sample")
+    p.add_argument("--from-records", type=Path, nargs="+", default=None,
+                   help="summarise these --records files instead of running")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", type=Path, dest="json_out", help="write the results here")
     p.add_argument("--report", type=Path, help="write redial.md and plots into this folder")
@@ -127,6 +136,17 @@ def cmd_interview(args: argparse.Namespace) -> int:
     from evaluation.interview import DEFAULT_METHODS, run_interviews, write_json
     from evaluation.report import interview_table, write_interview_report
 
+    if args.from_records:
+        from evaluation.interview import summarize_records
+
+        summary = summarize_records(args.from_records, args.turns, sorted({1, 5, args.k, 20}),
+                                    args.seed)
+        results = {"config": {"turns": sorted(args.turns), "k": args.k}, **summary}
+        print(interview_table(results))
+        print(f"users finished by every method: {summary['n_users']}")
+        if args.json_out:
+            print(f"results: {write_json(results, args.json_out)}")
+        return 0
     settings = _settings(args)
     name = getattr(args, "catalog", None) or "movielens-redial"
     catalog = load_catalog(name, settings.resolved_cache_dir(), settings.data_dir)
@@ -136,7 +156,8 @@ def cmd_interview(args: argparse.Namespace) -> int:
             name, settings.data_dir, n_users=args.users, turns=args.turns, k=args.k,
             seed=args.seed, settings=settings, backend=_backend_for(settings, catalog),
             methods=methods, catalog=catalog, simulator=args.simulator,
-            test_fraction=args.test_fraction, show_progress=not args.no_progress)
+            test_fraction=args.test_fraction, show_progress=not args.no_progress,
+            users_from=args.users_from, records=args.records)
     except ValueError as exc:
         raise UserFacingError(str(exc), "see `convrec eval interview --help`") from exc
     print(interview_table(results))
@@ -156,6 +177,23 @@ def cmd_redial(args: argparse.Namespace) -> int:
     from evaluation.redial import REDIAL_METHODS, run_redial
     from evaluation.report import redial_table, write_redial_report
 
+    if args.from_records:
+        from evaluation.redial import load_records
+        from evaluation.redial_summary import summarize_records
+
+        results = {"config": {"ks": sorted(set(args.k)), "dialogues": "records"},
+                   **summarize_records(load_records(args.from_records), sorted(set(args.k)),
+                                       seed=args.seed)}
+        print(redial_table(results))
+        if args.json_out:
+            print(f"results: {write_json(results, args.json_out)}")
+        return 0
+    try:
+        shard = tuple(int(x) for x in args.shard.split("/"))
+        if len(shard) != 2:
+            raise ValueError
+    except ValueError as exc:
+        raise UserFacingError(f"--shard {args.shard!r} is not I/N", "e.g. --shard 0/2") from exc
     settings = _settings(args)
     name = getattr(args, "catalog", None) or "movielens-redial"
     dialogues = args.dialogues or (resolve_data_dir(settings.data_dir) / "redial"
@@ -166,10 +204,14 @@ def cmd_redial(args: argparse.Namespace) -> int:
     if unknown:
         raise UserFacingError(f"unknown method(s) {', '.join(unknown)}",
                               f"use some of {', '.join(REDIAL_METHODS)}")
-    results = run_redial(dialogues, name, settings.data_dir, ks=args.k, limit=args.limit,
-                         methods=methods, seed=args.seed, settings=settings,
-                         backend=_backend_for(settings, catalog), catalog=catalog,
-                         feed=args.feed, show_progress=not args.no_progress)
+    try:
+        results = run_redial(dialogues, name, settings.data_dir, ks=args.k, limit=args.limit,
+                             methods=methods, seed=args.seed, settings=settings,
+                             backend=_backend_for(settings, catalog), catalog=catalog,
+                             records=args.records, shard=(shard[0], shard[1]),
+                             show_progress=not args.no_progress)
+    except ValueError as exc:
+        raise UserFacingError(str(exc), "see `convrec eval redial --help`") from exc
     print(redial_table(results))
     for method, why in results["skipped_methods"].items():
         print(f"not run: {method}: {why}")

@@ -24,11 +24,15 @@ from evaluation.metrics import (
     invalid_tool_call_rate,
     latency_summary,
     percentile,
+    ranking_at_turn,
+    recall_at_k,
     success_at,
     token_summary,
+    turn_of_success,
 )
-from evaluation.simulator import KeywordIndex, ParaphrasingUser, SimulatedUser
-from evaluation.split import Split, TestCase, load_self_tags, split_users
+from evaluation.simulator import SHOWN, Fame, ParaphrasingUser, SimulatedUser
+from evaluation.split import Split, TestCase, load_self_tags, partition_cases, split_users
+from evaluation.stats import bootstrap, paired_difference
 from tools.base import ConvrecTool, ToolResources
 from tools.registry import ToolRegistry
 
@@ -69,7 +73,7 @@ def run_conversation(method: Method, user: SimulatedUser, max_turns: int) -> dic
             "tool_calls": info.tool_calls, "tool_errors": info.tool_errors,
             "notices": info.notices,
         })
-        if user.case.target_id in info.recommended:
+        if user.case.target_id in info.recommended[:SHOWN]:
             user.respond(info.kind, info.question_slot, info.recommended)  # accepts
             break
         if turn < max_turns:
@@ -77,15 +81,26 @@ def run_conversation(method: Method, user: SimulatedUser, max_turns: int) -> dic
     return {"user_id": user.case.user_id, "target_id": user.case.target_id,
             "target": user.target.display_title, "liked_ids": list(user.case.liked_ids),
             "accepted": user.accepted, "redactions": user.guard.redactions,
+            "vague_answers": user.vague_answers,
             "revealed": [f"{f.slot}:{f.kind}:{f.value}" for f in user.revealed], "turns": turns}
 
 
+def shown_turns(conversation: dict[str, Any]) -> list[list[str]]:
+    """The cards the user looked at in each turn (the first SHOWN recommended)."""
+    return [list(t["recommended"][:SHOWN]) for t in conversation["turns"]]
+
+
 def summarize(conversations: list[dict[str, Any]], turns: Sequence[int],
-              ks: Sequence[int]) -> dict[str, Any]:
-    """Metrics of one method over its conversations (see `metrics.interview_metrics`)."""
+              ks: Sequence[int], seed: int = 0) -> dict[str, Any]:
+    """Metrics of one method over its conversations, with bootstrap 95 % intervals.
+
+    success@T: the target was among the cards shown (top SHOWN) in a turn <= T. Recall and
+    NDCG@K read the method's structured ranking at turn T (the user never saw ranks > SHOWN).
+    """
     from agent.reply import LLMCall
 
     pairs = [([t["ranked"] for t in c["turns"]], c["target_id"]) for c in conversations]
+    shown = [(shown_turns(c), c["target_id"]) for c in conversations]
     all_turns = [t for c in conversations for t in c["turns"]]
     calls = [[LLMCall.model_validate(x) for x in t["llm_calls"]] for t in all_turns]
     tool_calls = sum(t["tool_calls"] for t in all_turns)
@@ -94,10 +109,23 @@ def summarize(conversations: list[dict[str, Any]], turns: Sequence[int],
     for t in all_turns:
         by_turn[t["turn"]].append(t["timings"].get("total", sum(t["timings"].values())))
     n = max(len(pairs), 1)
-    curve = {str(k): [sum(success_at(r, g, t, k) for r, g in pairs) / n
-                      for t in range(1, max(turns) + 1)] for k in ks}
+    curve = [sum(success_at(r, g, t, SHOWN) for r, g in shown) / n
+             for t in range(1, max(turns) + 1)]
+    success = {}
+    for t in turns:
+        succ = [float(success_at(r, g, t, SHOWN)) for r, g in shown]
+        when = [float(turn_of_success(r, g, t, SHOWN)) for r, g in shown]
+        success[f"T={t}"] = {"success": bootstrap(succ, seed=seed).as_dict(),
+                             "avg_turn": bootstrap(when, seed=seed).as_dict()}
+    ranking = interview_metrics(pairs, turns, ks)
+    for key, row in ranking.items():
+        t = int(key.split(",")[0][2:])
+        k = int(key.split("=")[-1])
+        hits = [recall_at_k(ranking_at_turn(r, t), [g], k) for r, g in pairs]
+        row["recall_ci"] = bootstrap(hits, seed=seed).as_dict()
     return {
-        "metrics": interview_metrics(pairs, turns, ks),
+        "success": success,
+        "metrics": ranking,
         "success_curve": curve,
         "invalid_json_rate": invalid_json_rate(c for cs in calls for c in cs),
         "invalid_tool_call_rate": (invalid_tool_call_rate(tool_calls, sum(known_errors))
@@ -111,8 +139,29 @@ def summarize(conversations: list[dict[str, Any]], turns: Sequence[int],
         "asked_slots": dict(Counter(t["slot"] for t in all_turns if t["slot"])),
         "accepted": sum(c["accepted"] for c in conversations),
         "redactions": sum(c["redactions"] for c in conversations),
+        "vague_answers": sum(c.get("vague_answers", 0) for c in conversations),
         "n_conversations": len(conversations),
     }
+
+
+def paired_success(conversations: dict[str, list[dict[str, Any]]], turns: Sequence[int],
+                   seed: int = 0) -> dict[str, Any]:
+    """Paired bootstrap of success@T differences, agent (or oracle) minus each other method."""
+    out: dict[str, Any] = {}
+    for a in [m for m in ("agent", "oracle") if m in conversations]:
+        for b in conversations:
+            if b == a or (a == "oracle" and b == "agent"):
+                continue
+            users_b = {c["user_id"]: c for c in conversations[b]}
+            common = [c for c in conversations[a] if c["user_id"] in users_b]
+            entry: dict[str, Any] = {"users": len(common)}
+            for t in turns:
+                sa = [float(success_at(shown_turns(c), c["target_id"], t, SHOWN)) for c in common]
+                sb = [float(success_at(shown_turns(users_b[c["user_id"]]), c["target_id"], t,
+                                       SHOWN)) for c in common]
+                entry[f"T={t}"] = paired_difference(sa, sb, seed=seed).as_dict()
+            out[f"{a} - {b}"] = entry
+    return out
 
 
 def run_interviews(catalog_name: str = "movielens-redial", data_dir: Path | str | None = None,
@@ -124,7 +173,9 @@ def run_interviews(catalog_name: str = "movielens-redial", data_dir: Path | str 
                    simulator: str = "rules", paraphrase_backend: LLMBackend | None = None,
                    test_fraction: float = 0.2, show_progress: bool = True,
                    keep_conversations: bool = True,
-                   extra_methods: Sequence[Method] = ()) -> dict[str, Any]:
+                   extra_methods: Sequence[Method] = (),
+                   users_from: str = "test",
+                   records: Path | str | None = None) -> dict[str, Any]:
     """Run simulated cold-start interviews for every method on the same users.
 
     Args:
@@ -147,6 +198,10 @@ def run_interviews(catalog_name: str = "movielens-redial", data_dir: Path | str 
         show_progress: Show a tqdm progress bar.
         keep_conversations: Include every conversation in the result.
         extra_methods: Further Method objects to run on the same users (e.g. a test oracle).
+        users_from: "test" (users for reported numbers) or "dev" (users for tuning): a seeded
+            partition of the held-out users (`split.partition_cases`); never tune on "test".
+            "all" takes every held-out case (tests on hand-made splits).
+        records: Append one JSON line per conversation here as the run goes (user by user).
 
     Returns:
         JSON-ready results: config, split sizes, per-method metrics, skipped methods and
@@ -159,7 +214,10 @@ def run_interviews(catalog_name: str = "movielens-redial", data_dir: Path | str 
     if split is None:
         split = split_users(catalog, seed=seed, test_fraction=test_fraction,
                             self_tagged=_self_tags(catalog, data_dir))
-    cases = split.cases[:n_users]
+    if users_from not in ("dev", "test", "all"):
+        raise ValueError(f"users_from must be dev, test or all, not {users_from!r}")
+    sides = partition_cases(split.cases, seed)
+    cases = (split.cases if users_from == "all" else sides[users_from])[:n_users]
     if len(cases) < n_users:
         log.warning("only %d usable test users (asked for %d)", len(cases), n_users)
     names = list(methods)
@@ -185,43 +243,78 @@ def run_interviews(catalog_name: str = "movielens-redial", data_dir: Path | str 
     skipped.update(why)
     built += list(extra_methods)
     names += [m.name for m in extra_methods]
-    keywords = KeywordIndex(catalog)
+    fame = Fame(catalog)
 
     def new_user(case: TestCase) -> SimulatedUser:
         if simulator == "llm":
-            return ParaphrasingUser(catalog, case, seed, keywords, backend=paraphrase_backend)
-        return SimulatedUser(catalog, case, seed, keywords)
+            return ParaphrasingUser(catalog, case, seed, fame, backend=paraphrase_backend)
+        return SimulatedUser(catalog, case, seed, fame)
 
     results: dict[str, Any] = {
         "config": {"catalog": catalog.name, "n_users": len(cases), "turns": turns, "ks": ks,
                    "k": k, "seed": seed, "methods": names, "simulator": simulator,
-                   "test_fraction": test_fraction,
+                   "test_fraction": test_fraction, "users_from": users_from,
                    "backend": getattr(agent.backend, "name", None) if agent else None},
         "split": {"test_users": len(split.test_users), "usable_cases": len(split.cases),
                   "without_target": len(split.skipped_users),
+                  "dev_cases": len(sides["dev"]), "test_cases": len(sides["test"]),
                   "train_ratings": len(split.train_catalog.interactions)},
         "methods": {}, "skipped_methods": skipped, "conversations": {},
     }
+    all_convs: dict[str, list[dict[str, Any]]]
     bar = tqdm(total=len(built) * len(cases), disable=not show_progress, desc="interviews",
                unit="conv")
+    out = None
+    if records is not None:
+        Path(records).parent.mkdir(parents=True, exist_ok=True)
+        out = Path(records).open("a", encoding="utf-8")
+    all_convs = {m.name: [] for m in built}
     try:
-        for method in built:
-            bar.set_postfix_str(method.name)
-            convs = []
-            for case in cases:
-                convs.append(run_conversation(method, new_user(case), max(turns)))
+        for case in cases:  # user by user, so any prefix of a run pairs the methods
+            for method in built:
+                bar.set_postfix_str(method.name)
+                conv = run_conversation(method, new_user(case), max(turns))
+                all_convs[method.name].append(conv)
+                if out is not None:
+                    out.write(json.dumps(_clean({"method": method.name, **conv})) + "\n")
+                    out.flush()
                 bar.update(1)
-            results["methods"][method.name] = summarize(convs, turns, ks)
-            if keep_conversations:
-                results["conversations"][method.name] = convs
     finally:
         bar.close()
+        if out is not None:
+            out.close()
         if tmp is not None:
             tmp.cleanup()
+    for name, convs in all_convs.items():
+        results["methods"][name] = summarize(convs, turns, ks, seed)
+        if keep_conversations:
+            results["conversations"][name] = convs
+    results["paired"] = paired_success(all_convs, turns, seed)
     for name in names:
         if name in skipped:
             log.warning("method %s skipped: %s", name, skipped[name])
     return results
+
+
+def summarize_records(paths: Sequence[Path | str], turns: Sequence[int], ks: Sequence[int],
+                      seed: int = 0) -> dict[str, Any]:
+    """Metrics and paired differences from `records` files (e.g. of a run still going).
+
+    Only users that every method finished are counted, so the methods stay paired.
+    """
+    convs: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for path in paths:
+        for line in Path(path).read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            convs[row.pop("method")][row["user_id"]] = row
+    users = set.intersection(*(set(v) for v in convs.values())) if convs else set()
+    order = [u for u in next(iter(convs.values()), {}) if u in users]
+    kept = {m: [v[u] for u in order] for m, v in convs.items()}
+    return {"methods": {m: summarize(c, turns, ks, seed) for m, c in kept.items()},
+            "paired": paired_success(kept, turns, seed), "n_users": len(order)}
 
 
 def _self_tags(catalog: Catalog, data_dir: Path | str | None) -> set[tuple[str, str]]:

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from agent.reply import LLMCall
+from benchmarks.stats import percentile as _percentile
 
 
 def hit_at_k(ranked: Sequence[str], relevant: Iterable[str], k: int) -> bool:
@@ -110,8 +111,8 @@ def invalid_tool_call_rate(n_calls: int, n_invalid: int) -> float | None:
 
 
 def percentile(values: Sequence[float], q: float) -> float:
-    """The q-th percentile (linear interpolation); NaN for no values."""
-    return float(np.percentile(np.asarray(values, dtype=float), q)) if len(values) else math.nan
+    """The q-th percentile (linear interpolation); NaN for no values (benchmarks.stats')."""
+    return _percentile([float(v) for v in values], q)
 
 
 def latency_summary(timings: Iterable[dict[str, float]]) -> dict[str, dict[str, float]]:

@@ -20,33 +20,54 @@ def _fmt(value: Any, digits: int = 3) -> str:
     return str(value)
 
 
-def _headline_turn(turns: list[int]) -> int:
-    return 5 if 5 in turns else max(turns)
-
-
 def _table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(lines)
 
 
+def _ci(est: dict[str, Any] | None, digits: int = 3) -> str:
+    """'0.123 [0.100, 0.150]' from an Estimate dict."""
+    if not est or not est.get("n"):
+        return "n/a"
+    return (f"{est['value']:.{digits}f} [{est['lo']:.{digits}f}, {est['hi']:.{digits}f}]")
+
+
 def interview_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of the headline interview table (one row per method)."""
+    """Header and rows of the headline interview table (one row per method, 95 % intervals)."""
     cfg = results["config"]
     turns, k = cfg["turns"], cfg["k"]
-    th = _headline_turn(turns)
+    th = max(turns)
     header = (["method"] + [f"success@T={t}" for t in turns]
-              + [f"avg turn (T={th})", f"Recall@{k}", f"NDCG@{k}", "invalid JSON",
+              + [f"avg turn (T={th})", f"ranking Recall@{k} (T={th})", "invalid JSON",
                  "invalid tool", "turn p50 s", "turn p95 s"])
     rows = []
     for name, m in results["methods"].items():
-        mt = m["metrics"]
-        head = mt[f"T={th},K={k}"]
+        succ = m.get("success", {})
         lat = m["latency"].get("turn", {})
-        rows.append([name] + [_fmt(mt[f"T={t},K={k}"]["success"]) for t in turns]
-                    + [_fmt(head["avg_turn"], 2), _fmt(head["recall"]), _fmt(head["ndcg"]),
+        rank = m["metrics"].get(f"T={th},K={k}", {})
+        rows.append([name] + [_ci(succ.get(f"T={t}", {}).get("success")) for t in turns]
+                    + [_ci(succ.get(f"T={th}", {}).get("avg_turn"), 2),
+                       _ci(rank.get("recall_ci")),
                        _fmt(m["invalid_json_rate"]), _fmt(m["invalid_tool_call_rate"]),
                        _fmt(lat.get("p50"), 4), _fmt(lat.get("p95"), 4)])
+    return header, rows
+
+
+def paired_rows(paired: dict[str, Any], keys: list[str],
+                digits: int = 3) -> tuple[list[str], list[list[str]]]:
+    """Paired differences a - b with 95 % intervals and P(diff <= 0), one row per pair."""
+    header = ["a - b", "n"] + [f"{key}" for key in keys]
+    rows = []
+    for pair, entry in paired.items():
+        cells = []
+        for key in keys:
+            node: Any = entry
+            for part in key.split("/"):
+                node = node.get(part, {}) if isinstance(node, dict) else {}
+            cells.append(f"{_ci(node, digits)} p<=0 {node.get('p_le_zero', 1.0):.3f}"
+                         if node else "n/a")
+        rows.append([pair, str(entry.get("users", entry.get("samples", "")))] + cells)
     return header, rows
 
 
@@ -63,24 +84,33 @@ def interview_table(results: dict[str, Any]) -> str:
 def interview_markdown(results: dict[str, Any], plots: dict[str, str]) -> str:
     """The interview report as Markdown (plots referenced by relative file name)."""
     cfg, split = results["config"], results["split"]
-    th = _headline_turn(cfg["turns"])
+    th = max(cfg["turns"])
     out = [
         "# Simulated cold-start interviews", "",
-        f"Catalog `{cfg['catalog']}`, {cfg['n_users']} simulated users (seed {cfg['seed']}), "
-        f"simulator `{cfg['simulator']}`, agent backend `{cfg.get('backend')}`. "
-        f"Held-out users: {split['test_users']} (their {split.get('train_ratings', 'n/a')} "
-        f"remaining training ratings feed CF and popularity); {split['without_target']} test "
-        "users had no usable target. Success: the target is in the method's structured "
-        f"top-{cfg['k']} after any user turn <= T. Recall/NDCG on the ranking at turn T "
-        "(a dialogue ends when the agent recommends the target). Baselines rank from what the "
-        "simulator revealed (perfect understanding) and ask a fixed slot order.", "",
+        f"Catalog `{cfg['catalog']}`, {cfg['n_users']} simulated **{cfg.get('users_from', 'test')}"
+        f"** users (seed {cfg['seed']}; held-out users split into {split.get('dev_cases', 'n/a')}"
+        f" development and {split.get('test_cases', 'n/a')} test cases), simulator "
+        f"`{cfg['simulator']}`, agent backend `{cfg.get('backend')}`. Held-out users: "
+        f"{split['test_users']} (their ratings are hidden from CF and popularity; "
+        f"{split.get('train_ratings', 'n/a')} training ratings remain); {split['without_target']}"
+        " had no usable target. The user knows the target's genres, era, one famous director or "
+        "star, mood words and other films they liked, answers vaguely at times, and looks at "
+        "the first 5 cards of a recommendation turn. success@T: the target was among the cards "
+        "shown in a turn <= T. Ranking Recall@K reads the structured ranking at turn T (ranks "
+        "the user never saw). Baselines rank from what the simulator revealed (perfect "
+        "understanding, the same tool inputs the agent's profile sends), show their top 5 every"
+        " turn and ask a fixed slot order. Brackets: bootstrap 95 % intervals over users.", "",
     ]
     header, rows = interview_rows(results)
     out += [_table(header, rows), ""]
-    out += [f"## Success at T={th} by K", ""]
+    if results.get("paired"):
+        keys = [f"T={t}" for t in cfg["turns"]]
+        out += ["## Paired differences in success@T (same users)", ""]
+        out += [_table(*paired_rows(results["paired"], keys)), ""]
+    out += [f"## Ranking Recall@K at T={th} (not shown to the user)", ""]
     ks = cfg["ks"]
     out += [_table(["method"] + [f"K={k}" for k in ks],
-                   [[n] + [_fmt(m["metrics"][f"T={th},K={k}"]["success"]) for k in ks]
+                   [[n] + [_ci(m["metrics"][f"T={th},K={k}"].get("recall_ci")) for k in ks]
                     for n, m in results["methods"].items()]), ""]
     out += ["## Cost per turn", ""]
     out += [_table(["method", "LLM calls", "prompt tokens", "generated tokens", "replies",
@@ -116,14 +146,16 @@ def interview_plots(results: dict[str, Any], folder: Path) -> dict[str, str]:
         return files
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, m in methods.items():
-        curve = m.get("success_curve", {}).get(str(cfg["k"]))
+        curve = m.get("success_curve")
+        if isinstance(curve, dict):
+            curve = curve.get(str(cfg["k"]))
         if curve:
             ax.plot(range(1, len(curve) + 1), curve, marker="o", label=name)
-    ax.set(xlabel="turn budget T", ylabel=f"success@T (K={cfg['k']})", ylim=(0, 1.02),
+    ax.set(xlabel="turn budget T", ylabel="success@T (target among shown cards)", ylim=(0, 1.02),
            title="Success vs turns")
     ax.legend(fontsize=8)
     files["success vs turns"] = _save(fig, folder, "success_vs_turns.png", plt)
-    th = _headline_turn(cfg["turns"])
+    th = max(cfg["turns"])
     fig, ax = plt.subplots(figsize=(7, 4))
     ks, names = cfg["ks"], list(methods)
     width = 0.8 / max(len(ks), 1)
@@ -179,13 +211,13 @@ def write_interview_report(results: dict[str, Any], folder: Path | str) -> Path:
 
 
 def redial_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of the ReDial table (Recall@K, then with mentioned items removed)."""
+    """Header and rows of the ReDial table: Recall@K, all targets then new targets (95 % CI)."""
     ks = results["config"]["ks"]
-    header = (["method"] + [f"R@{k}" for k in ks] + [f"R@{k} -mentioned" for k in ks]
-              + ["n", "s/sample p50"])
-    rows = [[n] + [_fmt(m["recall"][str(k)]) for k in ks]
-            + [_fmt(m["recall_mentioned_removed"][str(k)]) for k in ks]
-            + [str(m["n"]), _fmt(m["seconds_p50"], 4)] for n, m in results["methods"].items()]
+    header = (["method"] + [f"R@{k} all" for k in ks] + [f"R@{k} new" for k in ks]
+              + ["samples", "s/sample p50"])
+    rows = [[n] + [_ci(m["recall"]["all"][str(k)]) for k in ks]
+            + [_ci(m["recall"]["new"][str(k)]) for k in ks]
+            + [str(m["samples"]), _fmt(m["seconds_p50"], 4)] for n, m in results["methods"].items()]
     return header, rows
 
 
@@ -196,45 +228,56 @@ def redial_table(results: dict[str, Any]) -> str:
               for i, h in enumerate(header)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    mp = results["mapping"]
-    lines.append(f"samples read {mp['samples_read']}, scored {mp['samples_scored']}, excluded "
-                 f"(no mappable target) {mp['samples_without_target']}; unmappable targets "
-                 f"{mp['targets_unmapped']}/{mp['targets']} (excluded)")
+    lines.append(_mapping_line(results.get("mapping", {})))
     return "\n".join(lines)
 
 
+def _mapping_line(mp: dict[str, Any]) -> str:
+    if not mp:
+        return ""
+    return (f"samples {mp.get('scored_samples', mp.get('samples'))} (none dropped), pairs "
+            f"{mp.get('scored_pairs', mp.get('pairs'))}, of which unmappable (always missed) "
+            f"{mp.get('scored_pairs_unmapped', mp.get('pairs_unmapped'))}; new-target pairs "
+            f"{mp.get('scored_pairs_new', mp.get('pairs_new'))}")
+
+
 def write_redial_report(results: dict[str, Any], folder: Path | str) -> Path:
-    """Write redial.md and recall plot into `folder`; returns the Markdown path."""
+    """Write redial.md and the recall plot into `folder`; returns the Markdown path."""
     plt = _plt()
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    ks, methods = results["config"]["ks"], results["methods"]
-    mp = results["mapping"]
+    cfg, methods = results["config"], results["methods"]
+    ks = cfg["ks"]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
-    for ax, key, title in ((axes[0], "recall", "all targets"),
-                           (axes[1], "recall_mentioned_removed", "mentioned items removed")):
+    for ax, proto, title in ((axes[0], "all", "all targets"), (axes[1], "new", "new targets")):
         for name, m in methods.items():
-            ax.plot(ks, [m[key][str(k)] for k in ks], marker="o", label=name)
+            ax.plot(ks, [m["recall"][proto][str(k)]["value"] for k in ks], marker="o", label=name)
         ax.set(xlabel="K", title=title)
     axes[0].set_ylabel("Recall@K")
     axes[0].legend(fontsize=8)
     plot = _save(fig, folder, "redial_recall.png", plt)
     header, rows = redial_rows(results)
-    anchors = [[k, _fmt(v)] for k, v in results.get("published_r10_test", {}).items()]
+    anchors = [[a["model"], _fmt(a["r10"]), a["protocol"], a["split"]]
+               for a in results.get("published_r10", [])]
     text = [
         "# ReDial dialogue-context evaluation", "",
-        f"File `{results['config']['dialogues']}`; protocol of He et al. 2023: given the context, "
-        "recommend K items; Recall@K against the titles the human recommended next. "
-        "'-mentioned': items mentioned in the context removed from the targets and the ranking "
-        "(samples whose targets were all mentioned are left out of that column).", "",
-        f"Samples read: {mp['samples_read']}; scored: {mp['samples_scored']}; excluded because no "
-        f"target maps to the catalog: {mp['samples_without_target']}. Target titles that could "
-        f"not be mapped (excluded from the targets): {mp['targets_unmapped']} of "
-        f"{mp['targets']}.", "",
+        f"File `{cfg['dialogues']}` (**{cfg.get('split', 'dev')} split**). Given the context, "
+        "each method ranks K items; Recall@K counts every (sample, target) pair, a target that "
+        "does not map to the catalog is a miss, and no sample is dropped. 'all': every target "
+        "the human recommended next. 'new': only targets not mentioned earlier in the dialogue, "
+        "ranked among the non-mentioned items (de-duplicated protocol). Brackets: bootstrap "
+        "95 % intervals, resampling dialogues.", "",
+        _mapping_line(results.get("mapping", {})), "",
         _table(header, rows), "",
-        "Published Recall@10 on the ReDial test set (not the same split; anchors only):", "",
-        _table(["model", "R@10"], anchors), "",
+        "What each method reads:", "",
+        *[f"- {m}: {r}" for m, r in results.get("reads", {}).items()], "",
     ]
+    if results.get("paired"):
+        keys = [f"{p}/{k}" for p in ("all", "new") for k in ks if k == 10] or [f"all/{ks[-1]}"]
+        text += ["Paired differences in Recall (same samples, dialogues resampled):", "",
+                 _table(*paired_rows(results["paired"], keys)), ""]
+    text += ["Published Recall@10 (other splits; anchors only, not comparable one to one):", "",
+             _table(["model", "R@10", "protocol", "split"], anchors), ""]
     if results.get("skipped_methods"):
         text += ["Not run:", ""] + [f"- {k}: {v}" for k, v in
                                     results["skipped_methods"].items()] + [""]

@@ -1,10 +1,9 @@
-"""Simulated cold-start users: a deterministic rule-based one, an LLM paraphraser, the oracle."""
+"""Simulated cold-start users who know what a person knows about a film, an LLM paraphraser."""
 
 from __future__ import annotations
 
 import logging
 import random
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -20,6 +19,12 @@ SLOTS = ("genre", "era", "person", "keywords", "liked_title")
 """Slots the agent may ask about (`Reply.question_slot`)."""
 FRESH_ORDER = ("genre", "era", "keywords", "person", "liked_title")
 """Order in which the user volunteers a fresh attribute after a miss."""
+SHOWN = 5
+"""Cards a user looks at in a recommendation turn; only these can be accepted."""
+FAMOUS_MIN = 8
+"""A director or star is famous (a user would know the name) with this many catalog films."""
+VAGUE_RATE = 0.2
+"""Chance that an answer is vague ("dunno", "something fun") and reveals nothing."""
 
 OPENINGS = (
     "I'm looking for a movie to watch tonight.",
@@ -31,21 +36,29 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
     "genre": ("I'm in the mood for a {v} movie.", "Something {v}, please.",
               "I'd like a {v} film."),
     "decade": ("Something from the {v}.", "Preferably a movie from the {v}."),
-    "years": ("Ideally released between {v}.",),
+    "years": ("Ideally from the {v}.", "Maybe the {v}."),
     "director": ("Maybe something directed by {v}.", "I like films by {v}."),
     "star": ("I like movies with {v}.", "Something starring {v} would be great."),
-    "writer": ("Something written by {v}.",),
-    "keywords": ("I'd enjoy something with {v}.", "I'm after something about {v}."),
+    "mood": ("I want something {v}.", "Something {v} would be nice."),
     "liked_title": ("I really liked {v}.", "One movie I loved is {v}."),
 }
+MOODS: dict[str, tuple[str, ...]] = {
+    "comedy": ("funny", "light-hearted"), "horror": ("scary",), "thriller": ("tense",),
+    "romance": ("romantic",), "drama": ("moving",), "action": ("exciting",),
+    "adventure": ("adventurous",), "animation": ("animated",), "children": ("family-friendly",),
+    "family": ("family-friendly",), "crime": ("gritty",), "documentary": ("true to life",),
+    "fantasy": ("magical",), "sci-fi": ("futuristic",), "mystery": ("puzzling",),
+    "war": ("intense",), "musical": ("with lots of songs",), "film-noir": ("dark and moody",),
+    "western": ("with cowboys",), "biography": ("based on a real person",),
+    "history": ("historical",), "sport": ("about sports",), "music": ("about music",),
+}
+"""Mood words a person would use for a genre (what the film feels like, not what it is about)."""
+VAGUE = ("Dunno.", "Something fun.", "Not sure, anything good really.", "Hmm, surprise me.")
 NO_PREFERENCE = ("I don't really mind.", "No preference there.")
-MISS = ("Not those, something else.", "Hmm, not those. Something else?")
+SEEN = ("Seen it already.", "I've seen that one.")
+NOT_MINE = ("Not my thing.", "Nah, not my thing.")
 ACCEPT = "Yes, that's exactly the one I wanted!"
 GENRE_WORDS = {"children": "family", "film-noir": "film noir", "imax": "IMAX"}
-_STOP = set("""about after again against along among another around because before being
-between could during every first found friends great their there these thing things those
-three through under until where which while whose world would years young other story
-becomes himself herself themselves family father mother life lives finds takes tries""".split())
 
 
 @dataclass(frozen=True)
@@ -54,8 +67,8 @@ class Fact:
 
     Attributes:
         slot: One of SLOTS.
-        kind: Finer kind: genre, decade, years, director, star, writer, tag, word, liked_title.
-        value: The attribute (genre name, person, keyword, item id for liked_title, 'lo-hi').
+        kind: Finer kind: genre, decade, years, director, star, mood, liked_title.
+        value: The attribute (genre name, person, mood words, item id for liked_title, 'lo-hi').
         text: The sentence the simulator says.
     """
 
@@ -65,33 +78,34 @@ class Fact:
     text: str
 
 
-class KeywordIndex:
-    """Document frequencies of plot words, to pick salient but non-name words for keywords."""
+class Fame:
+    """How many catalog films each director and star has: the famous names a user would know."""
 
-    def __init__(self, catalog: Catalog) -> None:
-        self.n_docs = max(1, len(catalog.items))
-        self.df: Counter[str] = Counter()
-        for item in catalog.items.values():
-            self.df.update(set(re.findall(r"[a-z]{5,}", item.text.lower())))
+    def __init__(self, catalog: Catalog, minimum: int = FAMOUS_MIN) -> None:
+        self.minimum = minimum
+        self.films: Counter[str] = Counter(
+            n for item in catalog.items.values() for role in ("director", "star")
+            for n in set(item.people.get(role, [])))
 
-    def salient(self, item: Item, n: int = 3) -> list[str]:
-        """Up to n rare-but-real lower-case plot words of an item (no names, no title words)."""
-        title_words = set(re.findall(r"[a-z]+", item.title.lower()))
-        lower_uses = set(re.findall(r"(?<![.!?]\s)\b([a-z]{5,})\b", item.text))
-        words = [w for w in set(re.findall(r"[a-z]{5,}", item.text.lower()))
-                 if w in lower_uses and w not in _STOP and w not in title_words
-                 and 3 <= self.df[w] <= 0.05 * self.n_docs]
-        return sorted(words, key=lambda w: (self.df[w], w))[:n]
+    def famous(self, item: Item) -> tuple[str, str] | None:
+        """(role, name) of the item's best-known director or star, if one is famous."""
+        names = [(self.films[n], role, n) for role in ("director", "star")
+                 for n in item.people.get(role, [])]
+        best = max(names, key=lambda x: (x[0], x[1] == "director", x[2]), default=None)
+        return (best[1], best[2]) if best and best[0] >= self.minimum else None
 
 
 def target_facts(catalog: Catalog, case: TestCase, rng: random.Random,
-                 keywords: KeywordIndex | None = None) -> dict[str, list[Fact]]:
+                 fame: Fame | None = None) -> dict[str, list[Fact]]:
     """Every fact the simulated user may reveal, per slot, in the order they will be revealed.
 
-    Facts whose sentence would name the target (per the leak guard) are left out.
+    A person remembers the genres, roughly when it came out, one famous name and how it
+    felt; never its rare plot words or user tags. Facts whose sentence would name the target
+    (per the leak guard) are left out.
     """
     item = catalog.items[case.target_id]
     guard = LeakGuard(item)
+    fame = fame or Fame(catalog)
 
     def fact(slot: str, kind: str, value: str, shown: str | None = None) -> Fact:
         template = rng.choice(TEMPLATES[kind if kind in TEMPLATES else slot])
@@ -105,17 +119,15 @@ def target_facts(catalog: Catalog, case: TestCase, rng: random.Random,
         decade = item.year // 10 * 10
         part = (item.year - decade) // 4  # 0-3 early, 4-7 mid, 8-9 late
         lo, hi = decade + (0, 4, 8)[part], decade + (3, 7, 9)[part]
-        facts["era"] = [fact("era", "decade", f"{decade}-{decade + 9}", f"{decade}s"),
-                        fact("era", "years", f"{lo}-{hi}", f"{lo} and {hi}")]
-    for role in ("director", "star", "writer"):
-        names = list(item.people.get(role, []))
-        rng.shuffle(names)
-        facts["person"] += [fact("person", role, name) for name in names]
-    genre_names = set(catalog.genres())
-    tags = [t for t in item.tags if t not in genre_names and len(t) <= 30]
-    facts["keywords"] = [fact("keywords", "tag", t) for t in tags[:4]]
-    if keywords is not None:
-        facts["keywords"] += [fact("keywords", "word", w) for w in keywords.salient(item)]
+        when = ("early", "mid", "late")[part]
+        facts["era"] = [fact("era", "decade", f"{decade}-{decade + 9}", f"{decade % 100:02d}s"
+                             if 1950 <= decade < 2000 else f"{decade}s"),
+                        fact("era", "years", f"{lo}-{hi}", f"{when} {decade}s")]
+    known = fame.famous(item)
+    if known:
+        facts["person"] = [fact("person", known[0], known[1])]
+    moods = list(dict.fromkeys(m for g in genres for m in MOODS.get(g, ())[:1]))
+    facts["keywords"] = [fact("keywords", "mood", m) for m in moods[:2]]
     facts["liked_title"] = [fact("liked_title", "liked_title", i, catalog.items[i].display_title)
                             for i in case.liked_ids if i in catalog.items and i != case.target_id]
     return {slot: [f for f in fs if not guard.leaks(f.text)] for slot, fs in facts.items()}
@@ -123,25 +135,29 @@ def target_facts(catalog: Catalog, case: TestCase, rng: random.Random,
 
 @dataclass
 class SimulatedUser:
-    """A deterministic user who knows the target's attributes but never its title.
+    """A seeded user who knows a person's view of the target (never its title) and reacts.
 
-    It opens with a vague wish, then answers only the slot the agent asked, one attribute per
-    answer; after a missed recommendation it says so and volunteers one fresh attribute.
-    Every utterance goes through the leak guard.
+    It opens with a vague wish, answers the slot it is asked about with one attribute (or
+    vaguely, sometimes), and when shown cards looks at the first SHOWN: it accepts the target
+    if it is there, otherwise says it has seen one of them (a film it rated) or that they are
+    not its thing, and adds one fresh attribute. Every utterance goes through the leak guard.
 
     Args:
         catalog: The catalog the target comes from.
-        case: The test case (target and nameable liked titles).
-        seed: Fixes the wording; the same seed and questions give the same answers.
-        keywords: Shared keyword index (built from the catalog when omitted).
+        case: The test case (target, nameable liked titles, films the user has seen).
+        seed: Fixes the wording; the same seed and replies give the same answers.
+        fame: Shared fame index (built from the catalog when omitted).
+        vague_rate: Chance that an answer reveals nothing.
     """
 
     catalog: Catalog
     case: TestCase
     seed: int = 0
-    keywords: KeywordIndex | None = None
+    fame: Fame | None = None
+    vague_rate: float = VAGUE_RATE
     revealed: list[Fact] = field(default_factory=list)
     accepted: bool = False
+    vague_answers: int = 0
     intent: str = "ask_recommendations"  # what its last message meant (for the oracle)
     guard: LeakGuard = field(init=False)
     _facts: dict[str, list[Fact]] = field(init=False)
@@ -150,9 +166,9 @@ class SimulatedUser:
     def __post_init__(self) -> None:
         self._rng = random.Random(f"{self.seed}:{self.case.user_id}:{self.case.target_id}")
         self.guard = LeakGuard(self.catalog.items[self.case.target_id])
-        if self.keywords is None:
-            self.keywords = KeywordIndex(self.catalog)
-        self._facts = target_facts(self.catalog, self.case, self._rng, self.keywords)
+        if self.fame is None:
+            self.fame = Fame(self.catalog)
+        self._facts = target_facts(self.catalog, self.case, self._rng, self.fame)
 
     @property
     def target(self) -> Item:
@@ -169,7 +185,10 @@ class SimulatedUser:
         return self.guard.redact(self._rng.choice(OPENINGS))
 
     def answer(self, slot: str | None) -> str:
-        """Answer a question about one slot with one new attribute (or 'no preference')."""
+        """Answer about one slot (any fresh one for None) with one new attribute, or vaguely."""
+        if self._rng.random() < self.vague_rate:
+            self.vague_answers += 1
+            return self._rng.choice(VAGUE)
         fact = self._take(slot) if slot in SLOTS else self._take_fresh()
         text = fact.text if fact else self._rng.choice(NO_PREFERENCE)
         return self.guard.redact(text)
@@ -180,18 +199,19 @@ class SimulatedUser:
 
         Args:
             kind: The reply kind: question, recommendations or message.
-            question_slot: The slot asked about, for a question.
-            recommended: Item ids recommended, for a recommendations reply.
+            question_slot: The slot asked about (a baseline may show cards and ask).
+            recommended: Item ids shown as cards; only the first SHOWN are looked at.
         """
         self.intent = "give_preferences"
         if kind == "recommendations" and recommended:
+            shown = recommended[:SHOWN]
             self.intent = "react"
-            if self.case.target_id in recommended:
+            if self.case.target_id in shown:
                 self.accepted = True
                 return ACCEPT
-            fact = self._take_fresh()
-            text = self._rng.choice(MISS) + (" " + fact.text if fact else "")
-            return self.guard.redact(text)
+            seen = set(self.case.seen_ids)
+            react = self._rng.choice(SEEN if any(i in seen for i in shown) else NOT_MINE)
+            return self.guard.redact(react + " " + self.answer(question_slot))
         if kind == "question" and question_slot in SLOTS:
             return self.answer(question_slot)
         return self.answer(None)
@@ -223,7 +243,6 @@ class SimulatedUser:
         liked: list[LinkedItem] = []
         year_min: int | None = None
         year_max: int | None = None
-        tags = set(self.target.tags)
         for fact in self.revealed:
             if fact.slot == "genre":
                 entities.append(f"genre:{fact.value}")
@@ -231,8 +250,6 @@ class SimulatedUser:
                 entities.append(f"person:{fact.value}")
             elif fact.slot == "keywords":
                 keywords.append(fact.value)
-                if fact.value in tags:
-                    entities.append(f"tag:{fact.value}")
             elif fact.slot == "liked_title":
                 item = self.catalog.items[fact.value]
                 liked.append(LinkedItem(item_id=item.id, title=item.display_title,
@@ -255,7 +272,7 @@ class SimulatedUser:
 
 PARAPHRASE_PROMPT = (
     "Rewrite the movie-seeker's message below in your own casual words, as the same person. "
-    "Keep every fact (genres, years, names, titles), add nothing, one or two sentences. "
+    "Keep every fact (genres, years, names, titles, moods), add nothing, one or two sentences. "
     "Reply with the rewritten message only."
 )
 

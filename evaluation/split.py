@@ -6,7 +6,7 @@ import csv
 import logging
 import random
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 
 LIKED_RATING = 4.0
 """A rating at or above this makes an item 'liked' (targets and nameable titles)."""
+DEV_FRACTION = 0.25
+"""Share of held-out users kept for development (tuning); the rest are test users."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class TestCase:
         user_id: The MovieLens user the case is drawn from (a test user).
         target_id: The item the user is looking for; never named by the simulator.
         liked_ids: 0-3 other items the user rated highly and may name.
+        seen_ids: Every other item the user rated (a shown card among them is "seen it").
     """
 
     __test__ = False  # not a pytest test class, despite its name
@@ -35,6 +38,7 @@ class TestCase:
     user_id: str
     target_id: str
     liked_ids: tuple[str, ...] = ()
+    seen_ids: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -112,16 +116,21 @@ def split_users(catalog: Catalog, seed: int = 0, test_fraction: float = 0.2,
     n_test = max(1, round(len(users) * test_fraction)) if users else 0
     test_users = sorted(rng.sample(users, n_test), key=_user_key)
     liked: dict[str, list[str]] = defaultdict(list)
+    rated: dict[str, set[str]] = defaultdict(set)
     test_set = set(test_users)
     for u, i, r in zip(catalog.interactions.user_ids, catalog.interactions.item_ids,
                        catalog.interactions.ratings, strict=True):
-        if str(u) in test_set and float(r) >= LIKED_RATING and str(i) in catalog.items:
-            liked[str(u)].append(str(i))
+        if str(u) in test_set and str(i) in catalog.items:
+            rated[str(u)].add(str(i))
+            if float(r) >= LIKED_RATING:
+                liked[str(u)].append(str(i))
     split = Split(test_users=test_users, train_catalog=without_users(catalog, test_set))
     for user in test_users:
         own = {i for u, i in (self_tagged or set()) if u == user}
         case = _draw_case(catalog, user, sorted(set(liked[user]), key=_user_key),
                           random.Random(f"{seed}:{user}"), min_attributes, max_liked, own)
+        if case is not None:
+            case = replace(case, seen_ids=frozenset(rated[user] - {case.target_id}))
         if case is None:
             split.skipped_users.append(user)
         else:
@@ -130,6 +139,21 @@ def split_users(catalog: Catalog, seed: int = 0, test_fraction: float = 0.2,
     log.info("split: %d test users, %d cases, %d without a usable target",
              len(test_users), len(split.cases), len(split.skipped_users))
     return split
+
+
+def partition_cases(cases: list[TestCase], seed: int = 0,
+                    dev_fraction: float = DEV_FRACTION) -> dict[str, list[TestCase]]:
+    """Split held-out cases into development users (for tuning) and test users (for reports).
+
+    Membership is a seeded function of the user id alone, so a user stays on its side however
+    many cases are taken; the order of `cases` is kept on each side.
+    """
+    sides: dict[str, list[TestCase]] = {"dev": [], "test": []}
+    for case in cases:
+        side = "dev" if random.Random(f"dev-test:{seed}:{case.user_id}").random() < dev_fraction \
+            else "test"
+        sides[side].append(case)
+    return sides
 
 
 def _draw_case(catalog: Catalog, user: str, liked: list[str], rng: random.Random,
