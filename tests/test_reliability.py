@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -39,6 +40,7 @@ def _well_formed(reply: Reply) -> None:
     assert reply.text.strip()
     UserProfile.model_validate(reply.profile.model_dump())
     Reply.model_validate_json(reply.model_dump_json())
+    json.dumps(reply.model_dump(mode="json"), ensure_ascii=False).encode("utf-8")  # no surrogates
 
 
 @pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
@@ -48,15 +50,38 @@ def test_curated_hostile_inputs(fake_agent, text: str) -> None:  # type: ignore[
     _well_formed(session.send("I liked Toy Story"))  # the session goes on
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.text(min_size=0, max_size=400) | st.binary(max_size=200).map(
-    lambda b: b.decode("latin-1")))
+# The whole code-point range (st.text() leaves surrogates out), and random bytes decoded the way
+# stdin (surrogateescape), argv (os.fsdecode) and a latin-1 reader decode them.
+ANY_TEXT = st.text(alphabet=st.characters(codec=None, categories=None), max_size=400)
+DECODED_BYTES = st.binary(max_size=200).flatmap(lambda b: st.sampled_from([
+    b.decode("utf-8", "surrogateescape"), os.fsdecode(b), b.decode("latin-1")]))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ANY_TEXT | DECODED_BYTES)
 def test_arbitrary_text_never_escapes(fake_agent, text: str) -> None:  # type: ignore[no-untyped-def]
+    from catalog.text import safe_text
+
     session = fake_agent.session("fuzz")
-    _well_formed(session.send(text))
+    reply = session.send(text)
+    _well_formed(reply)
+    (stored,) = session.history()  # the turn is kept, with the text made UTF-8
+    assert stored["turn"] == reply.turn and stored["user"] == safe_text(text)[:10_000]
 
 
-def test_eight_concurrent_sessions_do_not_cross_talk(ml100k, fake_agent) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The session store of a test: a SQLite file or a fresh Postgres database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "s.sqlite3")
+    return str(request.getfixturevalue("postgres_db_url"))
+
+
+def test_eight_concurrent_sessions_do_not_cross_talk(ml100k, ml100k_agent_factory,  # type: ignore[no-untyped-def]
+                                                     store_target: str) -> None:
+    on_pg = {"sessions_url": store_target} if store_target.startswith("postgres") else {}
+    fake_agent = ml100k_agent_factory(keyword_backend(ml100k), **on_pg)  # else its own file
+    assert fake_agent.store.location.startswith("postgres") == bool(on_pg)
     titles = ["Toy Story", "Alien", "Star Wars", "Fargo", "Twister", "Babe", "Casablanca",
               "Heat"]
     ids = [fake_agent.linker.link_title(t) for t in titles]
@@ -92,14 +117,15 @@ CRASH_SCRIPT = textwrap.dedent("""
     from agent.testing import keyword_responder
     from agent.backends.scripted import ScriptedBackend
     from catalog import load_catalog
-    home, db, sid = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+    home, db, sid = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+    store = {"sessions_url": db} if db.startswith("postgres") else {"sessions_db": Path(db)}
     cat = load_catalog("ml-100k", home)
     fast = keyword_responder(cat)
     def slow(messages, schema):
         if schema is None:
             time.sleep(0.2)  # a slow justification: the kill lands mid-turn
         return fast(messages, schema)
-    agent = Agent.from_settings(Settings(backend="scripted", cache_dir=home, sessions_db=db),
+    agent = Agent.from_settings(Settings(backend="scripted", cache_dir=home, **store),
                                 backend=ScriptedBackend(responder=slow), catalog=cat,
                                 tool_names=["cf_scoring", "kg_expansion"])
     s = agent.session("crash") if sid == "-" else agent.session(session_id=sid)
@@ -110,16 +136,17 @@ CRASH_SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_sigkill_mid_turn_loses_no_completed_turn(real_home: Path, tmp_path: Path) -> None:
-    from agent.store import SessionStore
+def test_sigkill_mid_turn_loses_no_completed_turn(real_home: Path, tmp_path: Path,
+                                                  store_target: str) -> None:
+    from agent.store import open_store
 
     script = tmp_path / "crash.py"
     script.write_text(CRASH_SCRIPT)
-    db = tmp_path / "s.sqlite3"
+    db = store_target
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     sid = "-"
     for trial, wait in enumerate((0.1, 0.35, 0.6)):
-        proc = subprocess.Popen([sys.executable, str(script), str(real_home), str(db), sid],
+        proc = subprocess.Popen([sys.executable, str(script), str(real_home), db, sid],
                                 stdout=subprocess.PIPE, text=True, env=env)
         assert proc.stdout is not None
         sid = proc.stdout.readline().strip()
@@ -130,7 +157,7 @@ def test_sigkill_mid_turn_loses_no_completed_turn(real_home: Path, tmp_path: Pat
         time.sleep(wait)  # the next turn is now in flight (its justifications sleep)
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
-        store = SessionStore(db)
+        store = open_store(db)
         loaded = store.load(sid)
         assert loaded is not None, f"trial {trial}: session lost"
         turns = store.turns(sid)
