@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -243,6 +245,32 @@ def fill_collection(collection: Collection, resources: ToolResources) -> int:
         ArtifactError: when the store fails while being written.
     """
     catalog = resources.catalog
+    with _writer_lock(resources):
+        return _fill(collection, resources, catalog)
+
+
+@contextmanager
+def _writer_lock(resources: ToolResources) -> Iterator[None]:
+    """One writer per local store across processes: two processes embedding into the same
+    persistent store at once corrupted its HNSW files (a 114 GB link_lists.bin)."""
+    if resources.store_url:
+        yield
+        return
+    path = resources.artifact_dir("chroma")
+    path.mkdir(parents=True, exist_ok=True)
+    with open(path.parent / "chroma.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            logger.warning("another process is building %s; waiting for it", path)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _fill(collection: Collection, resources: ToolResources, catalog: Catalog) -> int:
     try:
         present = stored_ids(collection) if collection.count() else set()
         missing = [item for item_id, item in catalog.items.items() if item_id not in present]
