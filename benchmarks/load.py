@@ -18,7 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from benchmarks.load_report import REPORT_NAME, write_load_report
 from benchmarks.stats import summary
+
+__all__ = ["REPORT_NAME", "CallLog", "CountingBackend", "parse_engines", "parse_sessions",
+           "parse_turns", "run_level", "run_load", "run_load_bench", "write_load_report"]
 
 if TYPE_CHECKING:  # the CLI imports this module to build its parser: keep that import light
     from agent import Agent
@@ -45,7 +49,7 @@ LLM_TIMEOUT_S = 900.0
 SERIAL_NOTE = ("llama-cpp-python's server answers one request at a time (no parallel slots): "
                "concurrent sessions queue at the server; throughput gains over 1 session come "
                "from overlapped client work and reused prompt prefixes, not parallel decoding.")
-REPORT_NAME = "bench-load"
+ENGINES = ("llama-server", "llama-cpp-python")
 
 
 def parse_sessions(text: str) -> list[int]:
@@ -141,12 +145,14 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def run_level(agents: Sequence[Agent], turns: int, calls: CallLog | None = None) -> dict[str, Any]:
+def run_level(agents: Sequence[Agent], turns: int, calls: CallLog | None = None,
+              server_metrics: Callable[[], dict[str, float]] | None = None) -> dict[str, Any]:
     """Run one fresh session per agent, all started together, and summarise the level.
 
     Session i plays `CONVERSATIONS[i % len(CONVERSATIONS)][:turns]`. A turn that raises ends its
     session and is counted in `failed_turns`; LLM calls that failed (and fell back) are counted
-    in `llm_failures` when the agents' backends report to `calls`.
+    in `llm_failures` when the agents' backends report to `calls`. With `server_metrics` (the
+    LLM server's counters), the level also reports what the server did (`server`).
     """
     n = len(agents)
     barrier = threading.Barrier(n + 1)
@@ -179,17 +185,19 @@ def run_level(agents: Sequence[Agent], turns: int, calls: CallLog | None = None)
     for thread in threads:
         thread.start()
     before = calls.snapshot() if calls else (0, 0)
+    counters_before = server_metrics() if server_metrics else {}
     barrier.wait()
     start = time.perf_counter()
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - start
     after = calls.snapshot() if calls else (0, 0)
+    counters_after = server_metrics() if server_metrics else {}
     seconds = [r.seconds for r in records]
     by_kind: dict[str, list[float]] = defaultdict(list)
     for r in records:
         by_kind[r.kind].append(r.seconds)
-    return {
+    level: dict[str, Any] = {
         "sessions": n,
         "turns_planned": n * turns,
         "turns_completed": len(records),
@@ -202,10 +210,14 @@ def run_level(agents: Sequence[Agent], turns: int, calls: CallLog | None = None)
         "llm_calls": after[0] - before[0] if calls else sum(r.llm_calls for r in records),
         "llm_failures": after[1] - before[1],
     }
+    if server_metrics:
+        level["server"] = metrics_delta(counters_before, counters_after)
+    return level
 
 
 def run_load(make_agent: Callable[[int], Agent], levels: Sequence[int], turns: int,
-             calls: CallLog | None = None, warmup: int = 1, show: bool = False) -> dict[str, Any]:
+             calls: CallLog | None = None, warmup: int = 1, show: bool = False,
+             server_metrics: Callable[[], dict[str, float]] | None = None) -> dict[str, Any]:
     """Run every concurrency level; agents are made once (`make_agent(i)`) and reused.
 
     Each level plays fresh sessions. `warmup` turns of the first conversation run first, in
@@ -231,52 +243,100 @@ def run_load(make_agent: Callable[[int], Agent], levels: Sequence[int], turns: i
     results = []
     for n in levels:
         stage(f"{n} concurrent session(s) x {turns} turn(s)", show)
-        level = run_level(agents[:n], turns, calls)
+        level = run_level(agents[:n], turns, calls, server_metrics)
         stage(f"{n} session(s): {level['turns_per_s']:.3f} turns/s, "
               f"p95 {level['latency_s']['p95']:.2f} s", show)
         results.append(level)
     return {"agents_s": agents_s, "warmup_s": warmup_s, "levels": results}
 
 
-def run_load_bench(settings: Settings, levels: Sequence[int], turns: int, *, warmup: int = 1,
-                   llm_timeout: float = LLM_TIMEOUT_S, store_path: Path | None = None,
-                   show: bool = True) -> dict[str, Any]:
-    """Start (or connect to) one llama.cpp server and one Chroma server and load them.
+def metrics_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """What llama-server did between two `/metrics` scrapes (its counters are cumulative)."""
+    def diff(key: str) -> float:
+        return after.get(key, 0.0) - before.get(key, 0.0)
+
+    passes = diff("n_decode_total")
+    busy = (after.get("n_busy_slots_per_decode", 0.0) * after.get("n_decode_total", 0.0)
+            - before.get("n_busy_slots_per_decode", 0.0) * before.get("n_decode_total", 0.0))
+    return {"prompt_tokens": diff("prompt_tokens_total"),
+            "prompt_tokens_cached": diff("prompt_tokens_cached_total"),
+            "tokens_predicted": diff("tokens_predicted_total"), "decode_passes": passes,
+            "busy_slots_per_pass": busy / passes if passes > 0 else math.nan,
+            "requests_deferred_now": after.get("requests_deferred", 0.0)}
+
+
+def parse_engines(text: str) -> list[str]:
+    """LLM server engines from 'llama-server,llama-cpp-python' (order kept, each once)."""
+    engines: list[str] = []
+    for part in (p.strip() for p in text.split(",")):
+        if part not in ENGINES:
+            raise argparse.ArgumentTypeError(f"unknown engine {part!r}; choose from "
+                                             f"{', '.join(ENGINES)}")
+        if part not in engines:
+            engines.append(part)
+    if not engines:
+        raise argparse.ArgumentTypeError("no engine given")
+    return engines
+
+
+def compare(engines: dict[str, dict[str, Any]], baseline: str) -> list[dict[str, Any]]:
+    """Per level: every engine's turns/s, p50 and p95, and its throughput ratio to `baseline`."""
+    rows = []
+    levels = sorted({lv["sessions"] for run in engines.values() for lv in run["levels"]})
+    for n in levels:
+        row: dict[str, Any] = {"sessions": n, "ratio": {}}
+        for name, run in engines.items():
+            level = next((lv for lv in run["levels"] if lv["sessions"] == n), None)
+            row[name] = {"turns_per_s": level["turns_per_s"] if level else math.nan,
+                         "p50": level["latency_s"]["p50"] if level else math.nan,
+                         "p95": level["latency_s"]["p95"] if level else math.nan}
+        base = row.get(baseline, {}).get("turns_per_s", math.nan)
+        for name in engines:
+            if name != baseline and base and not math.isnan(base):
+                row["ratio"][name] = row[name]["turns_per_s"] / base
+        rows.append(row)
+    return rows
+
+
+def run_load_bench(settings: Settings, levels: Sequence[int], turns: int, *,
+                   engines: Sequence[str] = ("llama-cpp-python",), slots: int | None = None,
+                   warmup: int = 1, llm_timeout: float = LLM_TIMEOUT_S,
+                   store_path: Path | None = None, show: bool = True) -> dict[str, Any]:
+    """Start (or connect to) the LLM server of each engine in turn and one Chroma server, and
+    load them with the same sessions.
 
     Scale-out setup: every session gets its own `Agent` (own HTTP backend, own Chroma client, own
-    tools) in its own thread, and all of them share one llama.cpp server (`backend=http`) and one
-    Chroma server (`store_url`). Each level starts its sessions together and runs a fixed short
-    scripted conversation in each; a turn's latency is the wall time of `Session.send`, queueing
-    at the servers included.
+    tools, own session-store connection) in its own thread, and all of them share one LLM server
+    (`backend=http`) and one Chroma server (`store_url`). Each level starts its sessions together
+    and runs a fixed short scripted conversation in each; a turn's latency is the wall time of
+    `Session.send`, queueing at the servers included. The engines run one after the other, each
+    alone on the machine, against the same Chroma server and the same scripts.
 
-    What the servers can do in parallel: llama-cpp-python 0.3.36's `python -m llama_cpp.server`
-    holds one model instance behind a lock and answers one request at a time; it has no parallel
-    slots (no `n_parallel` setting), so concurrent sessions queue there and latency grows with
-    the number of sessions. Throughput can still rise over one session: client-side work overlaps
-    the server's, and llama.cpp reuses the cached prompt prefix when requests of the same stage
-    (e.g. understanding calls, which share a long system prompt) arrive back to back, which on a
-    CPU saves most of their prompt processing. The server is started with
-    `--interrupt_requests False`, since by default it cuts a streamed reply short whenever another
-    request arrives. For parallel decoding, run llama.cpp's own `llama-server --parallel N` and
-    point `--llm-url` at it.
+    Engines:
+    - `llama-server`: llama.cpp's own server (`scripts/build_llama_server.sh`, the llama.cpp
+      that llama-cpp-python 0.3.36 vendors) with `slots` parallel slots (default: the largest
+      level, one per session) of `n_ctx` tokens each, continuous batching, and a host-memory
+      prompt cache; its `/metrics` counters are reported per level.
+    - `llama-cpp-python`: `python -m llama_cpp.server` (0.3.36), one model instance behind a lock:
+      requests queue, no parallel decoding; `--interrupt_requests False`, since by default it cuts
+      a streamed reply short whenever another request arrives.
 
     The sessions run in threads of one process, so client-side Python work (understanding parse,
     linking, tool scoring) shares one interpreter lock; it is milliseconds per turn against seconds
     of LLM time.
 
-    `settings.llm_url` / `settings.store_url`, when set, name running servers to use; otherwise
-    this starts `python -m llama_cpp.server` with `settings.model` (and its n_ctx, n_threads,
-    n_gpu_layers, seed) and `chroma run` (persisting to `store_path`, default a temporary
-    folder), and stops both at the end. The catalog's vector index is built into the Chroma
-    server when it is missing there. Sessions are saved to a temporary SQLite file.
+    `settings.llm_url` / `settings.store_url`, when set, name running servers to use (then
+    `engines` is ignored and the one engine is reported as `external`); otherwise this starts
+    the servers with `settings.model` (and its n_ctx, n_threads, n_gpu_layers, seed) and `chroma
+    run` (persisting to `store_path`, default a temporary folder), and stops them at the end.
+    The catalog's vector index is built into the Chroma server when it is missing there.
+    Sessions go to `settings.sessions_url` (Postgres) when set, else to a temporary SQLite file.
 
     Raises:
         UserFacingError: when a server cannot be started or reached, or the model is missing.
     """
-    from agent import Agent
-    from agent.backends.http import HttpBackend
     from agent.model_files import resolve_model_path
-    from benchmarks.servers import start_chroma, start_llama
+    from benchmarks.servers import start_chroma
     from catalog.loading import load_catalog
     from tools.base import ToolResources
     from tools.chroma_store import fill_collection, open_collection
@@ -284,6 +344,7 @@ def run_load_bench(settings: Settings, levels: Sequence[int], turns: int, *, war
     cache = settings.resolved_cache_dir()
     load_before = os.getloadavg()
     setup: dict[str, float] = {}
+    runs: dict[str, dict[str, Any]] = {}
     with contextlib.ExitStack() as stack:
         work = Path(tempfile.mkdtemp(prefix="convrec-bench-load-"))
         stack.callback(shutil.rmtree, work, True)
@@ -298,28 +359,86 @@ def run_load_bench(settings: Settings, levels: Sequence[int], turns: int, *, war
                                                       work / "chroma.log"))
             store_url = chroma.url
             setup["store_server_start_s"] = time.perf_counter() - t
-        llm_url = settings.llm_url
-        model_name = settings.model if "model" in settings.model_fields_set else None
-        model_file = None
-        if not llm_url:
-            model_file = resolve_model_path(settings.model, cache)
-            t = time.perf_counter()
-            stage(f"starting the llama.cpp server with {model_file.name}", show)
-            llama = stack.enter_context(start_llama(
-                model_file, work / "llama.log", n_ctx=settings.n_ctx,
-                n_threads=settings.n_threads, n_gpu_layers=settings.n_gpu_layers,
-                seed=settings.seed))
-            llm_url, model_name = llama.url, None
-            setup["llm_server_start_s"] = time.perf_counter() - t
         t = time.perf_counter()
         resources = ToolResources(catalog=catalog, cache_dir=cache, store_url=store_url,
                                   show_progress=show)
         stage(f"vector index in the Chroma server at {store_url}", show)
         added = fill_collection(open_collection(resources), resources)
         setup["index_build_s"] = time.perf_counter() - t
+        model_file = None if settings.llm_url else resolve_model_path(settings.model, cache)
+        for engine in (["external"] if settings.llm_url else list(engines)):
+            runs[engine] = _run_engine(engine, settings, catalog, model_file, store_url, work,
+                                       levels, turns, slots, warmup, llm_timeout, show)
+            runs[engine]["servers"]["index_items_added"] = added
+    baseline = "llama-cpp-python" if "llama-cpp-python" in runs else list(runs)[-1]
+    model_label = settings.model if "model" in settings.model_fields_set else "server default"
+    return _finite({
+        "machine": {"platform": platform.platform(), "processor": platform.processor(),
+                    "cpu_count": os.cpu_count(), "loadavg_before": list(load_before),
+                    "loadavg_after": list(os.getloadavg())},
+        "settings": {"model": model_file.name if model_file else model_label,
+                     "n_ctx": settings.n_ctx, "n_threads": settings.n_threads,
+                     "n_gpu_layers": settings.n_gpu_layers, "catalog": settings.catalog,
+                     "n_recommendations": settings.n_recommendations,
+                     "justify_with_llm": settings.justify_with_llm,
+                     "llm_justified": settings.llm_justified,
+                     "llm_questions": settings.llm_questions,
+                     "sessions_store": "postgres" if settings.sessions_url else "sqlite"},
+        "turns_per_session": turns,
+        "setup_s": setup,
+        "engines": runs,
+        "baseline": baseline,
+        "comparison": compare(runs, baseline),
+    })
+
+
+def _run_engine(engine: str, settings: Settings, catalog: Any, model_file: Path | None,
+                store_url: str, work: Path, levels: Sequence[int], turns: int,
+                slots: int | None, warmup: int, llm_timeout: float,
+                show: bool) -> dict[str, Any]:
+    """Start one engine's LLM server (unless external), load it, stop it; its result."""
+    from agent import Agent
+    from agent.backends.http import HttpBackend
+    from benchmarks.servers import llama_metrics, start_llama, start_llama_server
+
+    setup: dict[str, float] = {}
+    notes: list[str] = []
+    servers: dict[str, Any] = {"engine": engine, "store_url": store_url}
+    with contextlib.ExitStack() as stack:
+        llm_url = settings.llm_url
+        model_name = settings.model if "model" in settings.model_fields_set else None
+        metrics = None
+        t = time.perf_counter()
+        if engine == "llama-cpp-python" and model_file is not None:
+            stage(f"starting llama-cpp-python's server with {model_file.name}", show)
+            server = stack.enter_context(start_llama(
+                model_file, work / "llama-cpp-python.log", n_ctx=settings.n_ctx,
+                n_threads=settings.n_threads, n_gpu_layers=settings.n_gpu_layers,
+                seed=settings.seed))
+            llm_url, model_name = server.url, None
+            notes.append(SERIAL_NOTE)
+        elif engine == "llama-server" and model_file is not None:
+            n_slots = slots or max(levels)
+            stage(f"starting llama-server ({n_slots} slots x {settings.n_ctx} tokens) with "
+                  f"{model_file.name}", show)
+            server = stack.enter_context(start_llama_server(
+                model_file, work / "llama-server.log", slots=n_slots,
+                ctx_per_slot=settings.n_ctx, n_threads=settings.n_threads,
+                n_gpu_layers=settings.n_gpu_layers, seed=settings.seed,
+                cache=settings.resolved_cache_dir()))
+            llm_url, model_name = server.url, None
+            servers.update(slots=n_slots, ctx_per_slot=settings.n_ctx,
+                           command=" ".join(map(str, server.process.args)))  # type: ignore[arg-type]
+            url = server.url
+
+            def metrics() -> dict[str, float]:
+                return llama_metrics(url)
+        assert llm_url is not None
+        servers.update(llm_url=llm_url, llm_started=model_file is not None)
+        setup["llm_server_start_s"] = time.perf_counter() - t
         agent_settings = settings.model_copy(update={
             "backend": "http", "llm_url": llm_url, "store_url": store_url,
-            "sessions_db": work / "sessions.sqlite3"})
+            "sessions_db": work / f"sessions-{engine}.sqlite3"})
         calls = CallLog()
 
         def make_agent(index: int) -> Agent:
@@ -327,82 +446,27 @@ def run_load_bench(settings: Settings, levels: Sequence[int], turns: int, *, war
                                                   seed=settings.seed), calls)
             return Agent.from_settings(agent_settings, backend=backend, catalog=catalog)
 
-        run = run_load(make_agent, levels, turns, calls, warmup, show)
+        stage(f"engine {engine}", show)
+        run = run_load(make_agent, levels, turns, calls, warmup, show, server_metrics=metrics)
     setup.update(agents_s=run["agents_s"], warmup_s=run["warmup_s"])
-    return _finite({
-        "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                    "cpu_count": os.cpu_count(), "loadavg_before": list(load_before),
-                    "loadavg_after": list(os.getloadavg())},
-        "settings": {"model": model_file.name if model_file else (model_name or "server default"),
-                     "n_ctx": settings.n_ctx, "n_threads": settings.n_threads,
-                     "n_gpu_layers": settings.n_gpu_layers, "catalog": settings.catalog,
-                     "n_recommendations": settings.n_recommendations,
-                     "justify_with_llm": settings.justify_with_llm,
-                     "llm_justified": settings.llm_justified,
-                     "llm_questions": settings.llm_questions},
-        "servers": {"llm_url": llm_url, "llm_started": model_file is not None,
-                    "store_url": store_url, "store_started": not settings.store_url,
-                    "index_items_added": added},
-        "turns_per_session": turns,
-        "setup_s": setup,
-        "levels": run["levels"],
-        "notes": [SERIAL_NOTE] if model_file is not None else [],
-    })
-
-
-def write_load_report(result: dict[str, Any], folder: Path, name: str = REPORT_NAME) -> Path:
-    """Write `<name>.json` and a Markdown table `<name>.md`; return the Markdown path."""
-    import json
-
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{name}.json").write_text(json.dumps(result, indent=2))
-
-    def num(value: Any, digits: int = 2) -> str:
-        return "-" if value is None or (isinstance(value, float) and math.isnan(value)) \
-            else f"{value:.{digits}f}"
-
-    lines = [f"# {name}", "", f"settings: `{json.dumps(result.get('settings', {}))}`"]
-    if "servers" in result:
-        lines.append(f"servers: `{json.dumps(result['servers'])}`")
-    lines += ["", f"{result.get('turns_per_session', '?')} scripted turn(s) per session; "
-              "latency = wall time of one turn, server queueing included.", "",
-              "| sessions | turns | failed turns | LLM calls | failed LLM calls | wall s | "
-              "turns/s | p50 s | p95 s | max s |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for level in result["levels"]:
-        s = level["latency_s"]
-        lines.append(f"| {level['sessions']} | {level['turns_completed']}/{level['turns_planned']} "
-                     f"| {level['failed_turns']} | {level['llm_calls']} | {level['llm_failures']} "
-                     f"| {num(level['wall_s'], 1)} | {num(level['turns_per_s'], 3)} "
-                     f"| {num(s['p50'])} | {num(s['p95'])} | {num(s['max'])} |")
-    lines += ["", "| sessions | turn kind | n | p50 s | p95 s |", "| --- | --- | --- | --- | --- |"]
-    for level in result["levels"]:
-        for kind, s in level["by_kind"].items():
-            lines.append(f"| {level['sessions']} | {kind} | {s['n']} | {num(s['p50'])} "
-                         f"| {num(s['p95'])} |")
-    errors = [e for level in result["levels"] for e in level["errors"]]
-    if errors:
-        lines += ["", "errors:"] + [f"- {e}" for e in errors]
-    if result.get("setup_s"):
-        lines += ["", f"setup: `{json.dumps({k: round(v, 2) for k, v in result['setup_s'].items()})}`"]
-    if result.get("machine"):
-        lines.append(f"machine: `{json.dumps(result['machine'])}`")
-    lines += [f"note: {note}" for note in result.get("notes", [])]
-    path = folder / f"{name}.md"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return {"servers": servers, "setup_s": setup, "levels": run["levels"], "notes": notes}
 
 
 def add_load_command(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
                      common: Callable[[argparse.ArgumentParser], None]) -> None:
     """Register `bench load`."""
-    p = sub.add_parser("load", help="turns/s and p95 latency of concurrent sessions sharing "
-                       "one llama.cpp server and one Chroma server")
+    p = sub.add_parser("load", help="turns/s and p50/p95 latency of concurrent sessions sharing "
+                       "one LLM server and one Chroma server, per LLM engine")
     common(p)
+    p.add_argument("--engines", type=parse_engines, default=["llama-cpp-python"],
+                   help="LLM servers to start and compare, one after the other: "
+                   f"{','.join(ENGINES)} (default llama-cpp-python; ignored with --llm-url)")
     p.add_argument("--sessions", type=parse_sessions, default=[1, 4, 16],
                    help="concurrency levels, e.g. 1,4,16 (default)")
     p.add_argument("--turns", type=parse_turns, default=2,
                    help=f"scripted turns per session, 1 to {MAX_TURNS} (default 2)")
+    p.add_argument("--slots", type=int, help="llama-server parallel slots (default: the largest "
+                   "--sessions level)")
     p.add_argument("--warmup", type=int, default=1, help="unmeasured turns first (default 1)")
     p.add_argument("--llm-timeout", type=float, default=LLM_TIMEOUT_S,
                    help="seconds a session waits for the LLM server's reply, queueing included")
@@ -422,7 +486,8 @@ def _load(args: argparse.Namespace) -> int:
 
     from convrec.cli import settings_from
 
-    result = run_load_bench(settings_from(args), args.sessions, args.turns, warmup=args.warmup,
+    result = run_load_bench(settings_from(args), args.sessions, args.turns,
+                            engines=args.engines, slots=args.slots, warmup=args.warmup,
                             llm_timeout=args.llm_timeout, store_path=args.store_path,
                             show=not args.no_progress)
     md = write_load_report(result, args.report)

@@ -219,6 +219,25 @@ def start_llama_server(model: Path, log: Path, port: int | None = None, *, slots
                   stop_signal=signal.SIGINT)
 
 
+def llama_metrics(url: str, timeout: float = 10.0) -> dict[str, float]:
+    """llama-server's Prometheus counters (`/metrics`, needs `--metrics`) by name without the
+    `llamacpp:` prefix; {} when the endpoint does not answer."""
+    try:
+        with urllib.request.urlopen(f"{url}/metrics", timeout=timeout) as response:
+            text = response.read().decode("utf-8", "replace")
+    except (urllib.error.URLError, OSError):
+        return {}
+    values: dict[str, float] = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name.startswith("llamacpp:") and "{" not in name:
+            try:
+                values[name.removeprefix("llamacpp:")] = float(value)
+            except ValueError:
+                continue
+    return values
+
+
 def postgres_bindir() -> Path:
     """The newest /usr/lib/postgresql/<version>/bin (Debian's layout), else where `initdb` is
     on PATH.

@@ -51,20 +51,30 @@ else
   PIP_CMD=(python3 -m pip)
 fi
 
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/convrec-llama-server.XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
+# The sources and objects stay in WORK until the binary is installed: an interrupted build
+# (CI timeout, full disk) resumes where it stopped on the next run.
+WORK="${CONVREC_LLAMA_BUILD_DIR:-$BIN_ROOT/.build-$VERSION-$FLAVOUR}"
+mkdir -p "$WORK"
 start=$(date +%s)
 
-if [ -n "${CONVREC_LLAMA_SDIST:-}" ]; then  # an sdist already downloaded
-  SDIST="$CONVREC_LLAMA_SDIST"
+SRC="$(ls -d "$WORK"/llama_cpp_python-*/vendor/llama.cpp 2>/dev/null | head -1 || true)"
+if [ -z "$SRC" ] || [ ! -f "$WORK/.extracted" ]; then
+  rm -rf "$WORK"/llama_cpp_python-*/ "$WORK/build"
+  if [ -n "${CONVREC_LLAMA_SDIST:-}" ]; then  # an sdist already downloaded
+    SDIST="$CONVREC_LLAMA_SDIST"
+  else
+    log "downloading the llama-cpp-python==$VERSION sdist from PyPI"
+    "${PIP_CMD[@]}" download -q --disable-pip-version-check --no-deps --no-binary :all: \
+      "llama-cpp-python==$VERSION" -d "$WORK" >&2
+    SDIST="$(ls "$WORK"/llama_cpp_python-*.tar.gz)"
+  fi
+  tar -xzf "$SDIST" -C "$WORK"
+  rm -f "$WORK"/llama_cpp_python-*.tar.gz
+  touch "$WORK/.extracted"
+  SRC="$(ls -d "$WORK"/llama_cpp_python-*/vendor/llama.cpp)"
 else
-  log "downloading the llama-cpp-python==$VERSION sdist from PyPI"
-  "${PIP_CMD[@]}" download -q --disable-pip-version-check --no-deps --no-binary :all: \
-    "llama-cpp-python==$VERSION" -d "$WORK" >&2
-  SDIST="$(ls "$WORK"/llama_cpp_python-*.tar.gz)"
+  log "resuming the build in $WORK"
 fi
-tar -xzf "$SDIST" -C "$WORK"
-SRC="$(ls -d "$WORK"/llama_cpp_python-*/vendor/llama.cpp)"
 
 # Static libraries: the binary stands alone. No web UI (it would be fetched from a hub or built
 # with npm), no HTTPS (loopback/behind a proxy), no curl (models are local files).
@@ -75,12 +85,16 @@ if [ "$FLAVOUR" = cuda ]; then
   ARGS+=(-DGGML_CUDA=on)
 fi
 JOBS="${CONVREC_BUILD_JOBS:-$(nproc)}"
-log "configuring ($FLAVOUR build, $JOBS jobs)"
-nice -n 10 cmake -S "$SRC" -B "$WORK/build" "${ARGS[@]}" >"$WORK/configure.log" 2>&1 || {
-  tail -30 "$WORK/configure.log" >&2; log "cmake configure failed"; exit 1; }
+if [ ! -f "$WORK/build/CMakeCache.txt" ]; then
+  log "configuring ($FLAVOUR build, $JOBS jobs)"
+  nice -n 10 cmake -S "$SRC" -B "$WORK/build" "${ARGS[@]}" >"$WORK/configure.log" 2>&1 || {
+    tail -30 "$WORK/configure.log" >&2; rm -rf "$WORK/build"; log "cmake configure failed"
+    exit 1; }
+fi
 log "compiling the llama-server target (minutes on a small machine)"
 nice -n 10 cmake --build "$WORK/build" --target llama-server -j "$JOBS" \
-  >"$WORK/build.log" 2>&1 || { tail -40 "$WORK/build.log" >&2; log "compile failed"; exit 1; }
+  >>"$WORK/build.log" 2>&1 || { tail -40 "$WORK/build.log" >&2
+  log "compile failed (run again to resume; \`rm -rf $WORK\` starts over)"; exit 1; }
 
 mkdir -p "$DEST"
 cp "$WORK/build/bin/llama-server" "$DEST/llama-server.tmp"
@@ -91,5 +105,6 @@ cpu="$(times | tail -1)"  # user and system time of the compiler processes
 echo "built in ${elapsed} s wall ($JOBS jobs, $FLAVOUR; children user/sys: $cpu) from" \
   "llama-cpp-python==$VERSION on $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)" \
   > "$DEST/build-info.txt"
+rm -rf "$WORK"
 log "done in ${elapsed} s: $BINARY"
 echo "$BINARY"

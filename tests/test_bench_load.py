@@ -19,6 +19,9 @@ from benchmarks.load import (
     CONVERSATIONS,
     CallLog,
     CountingBackend,
+    compare,
+    metrics_delta,
+    parse_engines,
     parse_sessions,
     parse_turns,
     run_load,
@@ -147,3 +150,40 @@ def test_parse_levels_and_cli() -> None:
     assert (args.sessions, args.turns, args.json, args.llm_url) == ([1, 4], 1, True,
                                                                     "http://127.0.0.1:1")
     assert args.handler.__name__ == "_load"
+    assert args.engines == ["llama-cpp-python"]  # the default
+    args = build_parser().parse_args(["bench", "load", "--engines",
+                                      "llama-server,llama-cpp-python", "--slots", "8"])
+    assert (args.engines, args.slots) == (["llama-server", "llama-cpp-python"], 8)
+    assert parse_engines("llama-server,llama-server") == ["llama-server"]
+    with pytest.raises(argparse.ArgumentTypeError, match="choose from"):
+        parse_engines("vllm")
+
+
+def _level(n: int, tps: float, p50: float) -> dict[str, Any]:
+    return {"sessions": n, "turns_planned": 2 * n, "turns_completed": 2 * n, "failed_turns": 0,
+            "errors": [], "wall_s": 2 * n / tps, "turns_per_s": tps,
+            "latency_s": {"n": 2 * n, "p50": p50, "p95": 2 * p50, "mean": p50, "max": 3 * p50},
+            "by_kind": {}, "llm_calls": 4 * n, "llm_failures": 0}
+
+
+def test_engines_compared_in_one_report(tmp_path: Path) -> None:
+    fast = [_level(1, 0.1, 9.0), _level(16, 0.4, 30.0)]
+    fast[1]["server"] = metrics_delta(
+        {"n_decode_total": 100, "n_busy_slots_per_decode": 1.0, "prompt_tokens_total": 50},
+        {"n_decode_total": 300, "n_busy_slots_per_decode": 3.0, "prompt_tokens_total": 850,
+         "prompt_tokens_cached_total": 400, "tokens_predicted_total": 900})
+    assert fast[1]["server"]["busy_slots_per_pass"] == (900 - 100) / 200  # = 4 in that window
+    assert fast[1]["server"]["prompt_tokens"] == 800
+    slow = [_level(1, 0.08, 10.0), _level(16, 0.13, 98.0)]
+    engines = {"llama-server": {"servers": {}, "levels": fast, "notes": []},
+               "llama-cpp-python": {"servers": {}, "levels": slow, "notes": ["serial"]}}
+    rows = compare(engines, "llama-cpp-python")
+    assert [r["sessions"] for r in rows] == [1, 16]
+    assert rows[1]["ratio"] == {"llama-server": pytest.approx(0.4 / 0.13)}
+    result = {"settings": {}, "turns_per_session": 2, "engines": engines,
+              "baseline": "llama-cpp-python", "comparison": rows}
+    text = write_load_report(result, tmp_path).read_text()
+    assert "| llama-server / llama-cpp-python turns/s |" in text
+    assert "| 16 | 0.400 | 30.00 | 60.00 | 0.130 | 98.00 | 196.00 | 3.08x |" in text
+    assert "## llama-server" in text and "## llama-cpp-python" in text
+    assert "| 16 | 800 | 400 | 900 |" in text and "note: serial" in text
