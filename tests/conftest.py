@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from postgres_fixtures import postgres_db_url, postgres_url  # noqa: F401 - shared fixtures
 
 from catalog import Catalog, load_catalog
 from catalog.ml100k import is_installed
