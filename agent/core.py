@@ -15,7 +15,7 @@ from agent.planner import PlanResult, run_plan
 from agent.profile import UserProfile
 from agent.session import Session, SessionState
 from agent.settings import Settings, load_settings
-from agent.store import SessionStore
+from agent.store import BaseSessionStore, open_session_store
 from catalog.errors import ArtifactError, UserFacingError
 from catalog.loading import load_catalog
 from catalog.models import Catalog, Interactions
@@ -39,7 +39,7 @@ class Agent:
     """A conversational recommender; thread-safe across sessions (one Session per thread)."""
 
     def __init__(self, settings: Settings, catalog: Catalog, backend: LLMBackend,
-                 tools: dict[str, ConvrecTool], store: SessionStore,
+                 tools: dict[str, ConvrecTool], store: BaseSessionStore,
                  max_questions: int = 3) -> None:
         self.settings = settings
         self.catalog = catalog
@@ -87,7 +87,7 @@ class Agent:
             from agent.backends.factory import make_backend
 
             backend = make_backend(settings, cache)
-        store = SessionStore(settings.resolved_sessions_db())
+        store = open_session_store(settings)
         report("ready", 1.0)
         agent = cls(settings, catalog, backend, created.tools, store)
         agent.failed_tools = created.failed
