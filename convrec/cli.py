@@ -29,11 +29,12 @@ def _common(p: argparse.ArgumentParser) -> None:
     g.add_argument("--cache-dir", type=Path)
     g.add_argument("--store-url", help="Chroma server URL (default: local store)")
     g.add_argument("--sessions-db", type=Path)
+    g.add_argument("--sessions-url", help="Postgres URL for sessions (replaces --sessions-db)")
     g.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
 
 SETTING_FLAGS = ("model", "backend", "llm_url", "n_gpu_layers", "n_threads", "n_ctx", "catalog",
-                 "data_dir", "cache_dir", "store_url", "sessions_db")
+                 "data_dir", "cache_dir", "store_url", "sessions_db", "sessions_url")
 
 
 def settings_from(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -72,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("action", choices=["list", "export", "delete", "delete-user"])
     p.add_argument("target", nargs="?", help="session id (delete) or user id (export/delete-user)")
+    from convrec.serve import add_serve_command
+
+    add_serve_command(sub, _common)
     for name, module in (("bench", "benchmarks.cli"), ("eval", "evaluation.cli")):
         p = sub.add_parser(name, help=f"{name} commands")
         p.set_defaults(lazy_module=module)
@@ -232,9 +236,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:
-    from agent.store import SessionStore
+    from agent.store import open_session_store
 
-    store = SessionStore(settings_from(args).resolved_sessions_db())
+    store = open_session_store(settings_from(args))
     if args.action == "list":
         for s in store.list_sessions(args.target):
             print(f"{s['id']}  user={s['user_id']}  updated={time.ctime(s['updated'])}")
