@@ -215,3 +215,24 @@ def test_cli_records_and_from_records(catalog: Catalog, tmp_path: Path,
     assert "fused - popularity" not in data["paired"]  # fused was not run
     assert main(["redial", "--dialogues", str(tmp_path / "d.jsonl"), "--shard", "x",
                  "--cache-dir", str(tmp_path / "c")]) == 2
+
+
+def test_agent_and_fused_transcript_read_the_same_transcript(catalog: Catalog,
+                                                             tmp_path: Path) -> None:
+    """The real agent's observe path on the scripted backend, both transcript methods."""
+    from agent.settings import Settings
+    from agent.testing import keyword_backend
+
+    settings = Settings(cache_dir=tmp_path / "cache", backend="scripted",
+                        justify_with_llm=False)
+    res = run_redial(_dialogues(tmp_path / "d.jsonl"), catalog=catalog, ks=[1, 10],
+                     settings=settings, backend=keyword_backend(catalog), show_progress=False,
+                     methods=["fused", "agent", "fused+transcript"])
+    assert not res["skipped_methods"]
+    assert res["transcript_turns_observed"] == 6  # both sides of three 2-turn contexts
+    assert {m: v["samples"] for m, v in res["methods"].items()} == {
+        "fused": 3, "agent": 3, "fused+transcript": 3}
+    for m in res["methods"].values():  # nothing can beat the mappable share (2 of 4)
+        assert m["recall"]["all"]["10"]["value"] <= 0.5
+    assert res["paired"]["agent - fused+transcript"]["samples"] == 3
+    assert "transcript reader" in res["reads"]["agent"]
