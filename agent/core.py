@@ -13,6 +13,7 @@ from agent.backends.base import LLMBackend
 from agent.linking import EntityLinker
 from agent.planner import PlanResult, run_plan
 from agent.profile import UserProfile
+from agent.reading import Reader
 from agent.session import Session, SessionState
 from agent.settings import Settings, load_settings
 from agent.store import BaseSessionStore, open_session_store
@@ -48,6 +49,7 @@ class Agent:
         self.store = store
         self.max_questions = max_questions
         self.linker = EntityLinker(catalog)
+        self.reader = Reader(self.linker)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *, backend: LLMBackend | None = None,

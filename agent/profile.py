@@ -30,6 +30,8 @@ class UserProfile(BaseModel):
     keywords: list[str] = Field(default_factory=list, description="Free-text wishes.")
     constraints: Constraints = Field(default_factory=Constraints)
     shown_items: list[str] = Field(default_factory=list)
+    suggested_items: list[str] = Field(default_factory=list, description="Items the other side "
+                                       "of an observed transcript suggested (not shown by us).")
     feedback: dict[str, FeedbackKind] = Field(default_factory=dict)
     asked_slots: list[str] = Field(default_factory=list)
     unknown_mentions: list[str] = Field(default_factory=list)

@@ -15,9 +15,10 @@ from agent.grounding import check_grounding
 from agent.justify import justify
 from agent.policy import SLOT_DESCRIPTION, TEMPLATE_QUESTION, Decision, decide
 from agent.profile import FeedbackKind, UserProfile
+from agent.reading import Reading
 from agent.reply import LLMCall, Recommendation, Reply
 from agent.understanding import clean_user_text, understand
-from agent.updates import apply_utterance
+from agent.updates import apply_reading
 from catalog.text import safe_text
 from tools.base import Candidate
 
@@ -41,6 +42,12 @@ class SessionState(BaseModel):
     last_question: str | None = None
     last_ranked: list[str] = Field(default_factory=list)
     tool_weights: dict[str, float] = Field(default_factory=dict)
+    last_slot: str | None = None
+    context_items: list[str] = Field(default_factory=list, description="The cards just shown "
+                                     "or the titles just suggested: what 'seen it' refers to.")
+    salient: str | None = None
+    last_intent: str = "other"
+    ranked_stale: bool = False
 
 
 def _call(stage: str, c: Completion, valid_json: bool | None = None) -> LLMCall:
@@ -58,6 +65,7 @@ class Session:
         self.id = session_id or uuid.uuid4().hex[:12]
         self.user_id = user_id
         self.state = state or SessionState()
+        self.last_reading: Reading | None = None
 
     @property
     def profile(self) -> UserProfile:
@@ -93,6 +101,7 @@ class Session:
             unknown: list[str] = []
         else:
             intent, unknown = self._understand(text, calls, notices, timings)
+        self.state.last_intent = intent
         if unknown:
             notices.append("I don't know " + ", ".join(f"'{u}'" for u in unknown)
                            + " in this catalog.")
@@ -106,22 +115,80 @@ class Session:
             reply = self._ask(decision, notices, calls, timings, on_text)
         else:
             reply = self._recommend(plan, notices, calls, timings, on_text, on_card)
+            self._set_context([r.item_id for r in reply.recommendations], salient_first=True)
+            self.state.last_slot = None
         reply.unknown_titles = unknown
         return self._finish(text, reply, start, timings, calls)
 
     def _understand(self, text: str, calls: list[LLMCall], notices: list[str],
                     timings: dict[str, float]) -> tuple[str, list[str]]:
-        """Read the message with the LLM and fold it into the profile: (intent, unknown titles)."""
+        """Read the message (catalog first, LLM labels when needed) and fold it into the
+        profile, reactions included: (intent, unknown mentions)."""
         t = time.perf_counter()
-        understood = understand(self.agent.backend, text, self.state.last_question)
+        settings = self.agent.settings
+        understood = understand(self.agent.backend, self.agent.reader, text,
+                                context_items=self.state.context_items,
+                                context_text=self.state.last_question or "",
+                                slot=self.state.last_slot, mode=settings.understanding_llm)
         timings["understanding"] = time.perf_counter() - t
         calls += [_call("understanding", c, understood.valid_json) for c in understood.completions]
-        if understood.fallback and understood.completions:
-            notices.append("I could not fully parse that; I kept your words as keywords.")
         t = time.perf_counter()
-        unknown = apply_utterance(self.profile, understood.utterance, self.agent.linker)
+        update = apply_reading(self.profile, understood.reading, self.agent.linker,
+                               self.state.context_items, self.state.salient)
+        for item_id, kind in update.feedback:
+            self._apply_feedback(item_id, kind)
         timings["linking"] = time.perf_counter() - t
-        return understood.utterance.intent, unknown
+        self.last_reading = understood.reading
+        return understood.reading.intent, update.unknown
+
+    # ---- transcripts --------------------------------------------------------------------
+    def observe(self, role: str, text: str) -> None:
+        """Feed one turn of a conversation that happened elsewhere, without replying.
+
+        Args:
+            role: "user" (the person being recommended to) or "assistant" (whoever
+                recommends: its titles become suggestions the user's next reactions label).
+            text: What was said.
+
+        Raises:
+            ValueError: for a role other than "user" or "assistant".
+        """
+        if role not in ("user", "assistant"):
+            raise ValueError(f"role must be 'user' or 'assistant', got {role!r}")
+        text = clean_user_text(text if isinstance(text, str) else str(text))
+        if not text:
+            return
+        if role == "assistant":
+            reading = self.agent.reader.read(text, role="assistant")
+            ids = [s.value for s in reading.spans if s.kind == "title" and s.value]
+            for item_id in ids:
+                if item_id not in self.profile.suggested_items:
+                    self.profile.suggested_items.append(item_id)
+            if ids:
+                self._set_context(ids, salient_first=False)
+            self.state.last_question = text if "?" in text else None
+            self.state.last_slot = None
+        else:
+            intent, _ = self._understand(text, [], [], {})
+            self.state.last_intent = intent
+        self.state.ranked_stale = True
+        self.agent.store.save_state(self.id, self.user_id, self.state.model_dump(mode="json"))
+
+    def recommend(self, on_text: TextCallback | None = None,
+                  on_card: CardCallback | None = None) -> Reply:
+        """Recommend now from what is known (after `observe`), without reading a message."""
+        start = time.perf_counter()
+        timings: dict[str, float] = {}
+        calls: list[LLMCall] = []
+        self.state.turn += 1
+        plan = self._plan(timings)
+        reply = self._recommend(plan, [], calls, timings, on_text, on_card)
+        self._set_context([r.item_id for r in reply.recommendations], salient_first=True)
+        return self._finish("", reply, start, timings, calls)
+
+    def _set_context(self, item_ids: list[str], salient_first: bool) -> None:
+        self.state.context_items = list(item_ids)
+        self.state.salient = (item_ids[0] if salient_first else item_ids[-1]) if item_ids else None
 
     def _plan(self, timings: dict[str, float]) -> list[Candidate]:
         result = self.agent.plan(self.profile, self.state.tool_weights, self.id)
@@ -139,6 +206,7 @@ class Session:
         self.profile.asked_slots.append(slot)
         self.state.questions_asked += 1
         self.state.last_question = question
+        self.state.last_slot = slot
         prefix = " ".join(n for n in notices if n.startswith("I don't know"))
         return self._reply("question", (prefix + " " + question).strip(), notices=notices,
                            question_slot=slot)
@@ -233,10 +301,15 @@ class Session:
         """Record feedback on an item; it reshapes the next ranking and the tool weights."""
         if item_id not in self.agent.catalog.items:
             raise KeyError(f"unknown item id {item_id!r}")
+        self._apply_feedback(item_id, kind)
+        self.agent.store.save_state(self.id, self.user_id, self.state.model_dump(mode="json"))
+
+    def _apply_feedback(self, item_id: str, kind: FeedbackKind) -> None:
+        """The one path for feedback, from buttons and from words alike."""
         self.profile.feedback[item_id] = kind
         if kind in ("liked", "disliked"):
             self._learn_weights(item_id, 1.0 if kind == "liked" else -1.0)
-        self.agent.store.save_state(self.id, self.user_id, self.state.model_dump(mode="json"))
+        self.state.ranked_stale = True
 
     def _learn_weights(self, item_id: str, reward: float) -> None:
         """Feedback as reward: tools whose evidence backed the item gain or lose weight."""
@@ -279,7 +352,10 @@ class Session:
         return changed
 
     def ranked(self, k: int = 10) -> list[str]:
-        """The agent's current structured top-K (for evaluation)."""
+        """The agent's current ranking, top-K item ids (recomputed after `observe`)."""
+        if self.state.ranked_stale or not self.state.last_ranked:
+            self._plan({})
+            self.state.ranked_stale = False
         return self.state.last_ranked[:k]
 
     def history(self) -> list[dict[str, Any]]:

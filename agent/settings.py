@@ -35,7 +35,8 @@ class Settings(BaseSettings):
     prompt_contexts: int = Field(2, ge=1, le=4, description="llama.cpp contexts sharing the "
                                  "weights, one per prompt kind, so understanding and "
                                  "justification each keep their prompt prefix cached.")
-    catalog: str = Field("ml-100k", description="ml-100k, movielens-redial or a catalog folder.")
+    catalog: str = Field("movielens-redial", description="movielens-redial (embedded), ml-100k "
+                         "(fetched by `convrec setup --catalog ml-100k`) or a catalog folder.")
     data_dir: Path | None = Field(None, description="Folder with ml-latest-small/ and redial/.")
     cache_dir: Path | None = Field(None, description="Cache for models, catalogs, artifacts "
                                    "(default: CONVREC_HOME or ~/.cache/convrec).")
@@ -52,6 +53,9 @@ class Settings(BaseSettings):
     llm_justified: int = Field(1, ge=0, le=20, description="How many of the top cards the LLM "
                                "rewrites (the first is streamed); the rest keep the grounded "
                                "template. Each costs ~2 s on 2 CPU threads; use 5 on a GPU.")
+    understanding_llm: Literal["auto", "always", "never"] = Field(
+        "auto", description="When the LLM labels what the catalog reader found: auto (only "
+        "when a label is a guess or a name may be missed), always, or never.")
     llm_questions: bool = Field(False, description="Let the LLM phrase interview questions "
                                 "(else the slot's template; saves ~1 s a question on CPU).")
 

@@ -24,6 +24,8 @@ def keyword_responder(catalog: Catalog):  # type: ignore[no-untyped-def]
     genres = set(catalog.genres()) | set(GENRE_SYNONYMS)
 
     def respond(messages: list[Message], schema: dict[str, Any] | None) -> str:
+        if schema is not None and "labels" in schema.get("properties", {}):
+            return _label_reply(messages[-1]["content"], schema)
         user = messages[-1]["content"].split("User: ")[-1]
         if schema is None:
             system = messages[0]["content"]
@@ -58,6 +60,22 @@ def keyword_responder(catalog: Catalog):  # type: ignore[no-untyped-def]
         return json.dumps({k: v for k, v in wire.items() if v != []})
 
     return respond
+
+
+def _label_reply(prompt: str, schema: dict[str, Any]) -> str:
+    """Labels for the span-labelling schema: disliked after a negation, else liked."""
+    match = re.search(r'Message: "(.*)"', prompt)
+    message = match.group(1) if match else prompt
+    labels = {}
+    for key in schema["properties"]["labels"].get("required", []):
+        at = message.find(key)
+        before = message[:at] if at >= 0 else ""
+        clause = re.split(r"[.!?;,]|\bbut\b", before)[-1]
+        negative = re.search(r"\b(no|not|hate[sd]?|without|nothing|dislike[sd]?|never)\b",
+                             clause, re.IGNORECASE)
+        labels[key] = "disliked" if negative else "liked"
+    ask = re.search(r"\b(recommend|suggest|show me)\b", message, re.IGNORECASE)
+    return json.dumps({"intent": "ask" if ask else "prefs", "labels": labels, "missed": []})
 
 
 def keyword_backend(catalog: Catalog) -> ScriptedBackend:

@@ -1,12 +1,23 @@
-"""Profile updates from an understood utterance, with corrections (newest statement wins)."""
+"""Profile updates from a reading, with corrections (the newest statement wins)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from agent.linking import EntityLinker
-from agent.profile import LinkedItem, UserProfile
-from agent.understanding import Utterance
+from agent.profile import FeedbackKind, LinkedItem, UserProfile
+from agent.reading import Reading
 
 MAX_KEYWORDS = 12
+
+
+@dataclass
+class Update:
+    """What a reading changed, beyond the profile itself."""
+
+    unknown: list[str] = field(default_factory=list)
+    feedback: list[tuple[str, FeedbackKind]] = field(default_factory=list)
+    """Reactions to shown or suggested items, applied like the TUI's buttons."""
 
 
 def _move(value: str, add_to: list[str], remove_from: list[str]) -> None:
@@ -16,89 +27,65 @@ def _move(value: str, add_to: list[str], remove_from: list[str]) -> None:
         add_to.append(value)
 
 
-def apply_utterance(profile: UserProfile, u: Utterance, linker: EntityLinker) -> list[str]:
-    """Fold one utterance into the profile; return the mentions that could not be linked.
+def _set_item(profile: UserProfile, linker: EntityLinker, item_id: str, mention: str,
+              liked: bool) -> None:
+    title = linker.catalog.items[item_id].display_title
+    keep, drop = ((profile.liked_items, profile.disliked_items) if liked
+                  else (profile.disliked_items, profile.liked_items))
+    drop[:] = [i for i in drop if i.item_id != item_id]
+    if all(i.item_id != item_id for i in keep):
+        keep.append(LinkedItem(item_id=item_id, title=title, mention=mention))
+    profile.feedback.pop(item_id, None)
 
-    A later statement overrides an earlier one ("actually I hate horror" moves horror from
-    liked to disliked), and liking an item removes it from the dislikes and vice versa.
+
+def apply_reading(profile: UserProfile, reading: Reading, linker: EntityLinker,
+                  context_items: list[str] | None = None, salient: str | None = None) -> Update:
+    """Fold one user message's reading into the profile.
+
+    Liked/disliked titles, people, genres and tags move between the liked and disliked
+    lists ("actually I hate horror" moves horror); seen titles become "seen" feedback; card
+    references and whole-message reactions ("seen it", "not my thing", "the second sounds
+    good") become feedback on the cards or suggestions in context: the one referred to, all
+    of them for "them"/"those", else the salient one (the top card, or the last suggestion).
     """
-    unknown: list[str] = []
-    liked_genres, disliked_genres = list(u.liked_genres), list(u.disliked_genres)
-    for mentions, liked in ((u.liked_titles, True), (u.disliked_titles, False)):
-        # Small models sometimes put a genre ("horror") among the titles: move it back.
-        genre_like = [m for m in mentions if linker.link_title(m) is None
-                      and linker.link_genre(m) is not None]
-        (liked_genres if liked else disliked_genres).extend(genre_like)
-        mentions = [m for m in mentions if m not in genre_like]
-        result = linker.link_titles(mentions)
-        for mention in result.unknown:
-            if not _link_as_entity(profile, mention, liked, linker) and mention not in unknown:
-                unknown.append(mention)
-        for mention, item_id in result.items:
-            title = linker.catalog.items[item_id].display_title
-            entry = LinkedItem(item_id=item_id, title=title, mention=mention)
-            keep, drop = ((profile.liked_items, profile.disliked_items) if liked
-                          else (profile.disliked_items, profile.liked_items))
-            drop[:] = [i for i in drop if i.item_id != item_id]
-            if all(i.item_id != item_id for i in keep):
-                keep.append(entry)
-            profile.feedback.pop(item_id, None)
-    for mentions, liked in ((liked_genres, True), (disliked_genres, False)):
-        for mention in mentions:
-            genre = linker.link_genre(mention)
-            if genre is None:
-                _add_keyword(profile, mention) if liked else unknown.append(mention)
-                continue
-            if liked:
-                _move(genre, profile.liked_entities, profile.disliked_entities)
-            else:
-                _move(genre, profile.disliked_entities, profile.liked_entities)
-    for mention in u.people:
-        person = linker.link_person(mention)
-        if person is None:
-            unknown.append(mention)
-        else:
-            _move(person, profile.liked_entities, profile.disliked_entities)
-    for keyword in u.keywords:
-        tag = linker.link_tag(keyword)
-        if tag:
-            _move(tag, profile.liked_entities, profile.disliked_entities)
+    update = Update(unknown=list(reading.unknown))
+    context = context_items or []
+    referred: list[str] = []
+    for span in reading.spans:
+        if span.kind == "card" or (span.kind == "title" and span.value in context
+                                   and span.label in ("liked", "disliked", "seen")):
+            referred.append(span.value)
+            kind = span.label if span.label in ("liked", "disliked", "seen") else "liked"
+            if span.kind == "title" and kind != "seen":  # named, not only pointed at
+                _set_item(profile, linker, span.value, span.text, kind == "liked")
+            update.feedback.append((span.value, kind))  # type: ignore[arg-type]
+            continue
+        if span.kind == "title" and span.value:
+            if span.label in ("liked", "disliked"):
+                _set_item(profile, linker, span.value, span.text, span.label == "liked")
+            elif span.label == "seen":
+                profile.feedback[span.value] = "seen"
+        elif span.kind in ("person", "genre", "tag"):
+            if span.label == "disliked":
+                _move(span.value, profile.disliked_entities, profile.liked_entities)
+            elif span.label == "liked":
+                _move(span.value, profile.liked_entities, profile.disliked_entities)
+        elif span.kind == "era" and span.label != "disliked":
+            lo, hi = span.value.removeprefix("era:").split("-")
+            profile.constraints = profile.constraints.model_copy(update={
+                "year_min": int(lo) if lo else None, "year_max": int(hi) if hi else None})
+    if reading.reaction and context and not referred:
+        targets = context if reading.reaction_plural else [salient or context[0]]
+        update.feedback += [(item_id, reading.reaction) for item_id in targets]  # type: ignore[misc]
+    for keyword in reading.keywords:
         _add_keyword(profile, keyword)
-    c = profile.constraints
-    update = {}
-    if u.year_min is not None:
-        update["year_min"] = u.year_min
-    if u.year_max is not None:
-        update["year_max"] = u.year_max
-    if update:
-        profile.constraints = c.model_copy(update=update)
     genres_off = sorted({e.split(":", 1)[1] for e in profile.disliked_entities
                          if e.startswith("genre:")})
     profile.constraints = profile.constraints.model_copy(update={"genres_excluded": genres_off})
-    for mention in unknown:
+    for mention in update.unknown:
         if mention not in profile.unknown_mentions:
             profile.unknown_mentions.append(mention)
-    return unknown
-
-
-def _link_as_entity(profile: UserProfile, mention: str, liked: bool,
-                    linker: EntityLinker) -> bool:
-    """A "title" that is no title may be a person or a tag ("Steven Spielberg", "archaeology").
-
-    Small models put names and topics among the titles; linking them where they belong keeps
-    what the user said instead of answering "I don't know". A liked topic is also kept as a
-    retrieval keyword.
-    """
-    entity = linker.link_person(mention) or linker.link_tag(mention)
-    if entity is None:
-        return False
-    if liked:
-        _move(entity, profile.liked_entities, profile.disliked_entities)
-        if entity.startswith("tag:"):
-            _add_keyword(profile, mention)
-    else:
-        _move(entity, profile.disliked_entities, profile.liked_entities)
-    return True
+    return update
 
 
 def _add_keyword(profile: UserProfile, keyword: str) -> None:

@@ -14,8 +14,9 @@ from agent.linking import EntityLinker
 from agent.policy import decide
 from agent.profile import LinkedItem, UserProfile
 from agent.store import SessionStore
-from agent.understanding import Utterance, ground, understand, utterance_schema
-from agent.updates import apply_utterance
+from agent.reading import Reader
+from agent.understanding import label_schema, understand
+from agent.updates import apply_reading
 from catalog.models import Item
 from tools.base import Evidence
 
@@ -83,35 +84,24 @@ def test_linking_people_on_redial(redial_catalog) -> None:  # type: ignore[no-un
     assert linker.link_title("The Matrix") == "2571"
 
 
-def test_names_and_topics_given_as_titles_are_linked_where_they_belong(redial_catalog) -> None:  # type: ignore[no-untyped-def]
-    linker = EntityLinker(redial_catalog)
-    p = UserProfile()
-    unknown = apply_utterance(p, Utterance(liked_titles=["Steven Spielberg", "archaeology",
-                                                         "Zzqx Unknownfilm"]), linker)
-    assert unknown == ["Zzqx Unknownfilm"]
-    assert "person:Steven Spielberg" in p.liked_entities
-    assert "tag:archaeology" in p.liked_entities and "archaeology" in p.keywords
+def test_years_must_be_stated_not_read_off_titles(redial_catalog) -> None:  # type: ignore[no-untyped-def]
+    reader = Reader(EntityLinker(redial_catalog))
+    assert not reader.read("I really liked Deadpool 2 (2018).").of_kind("era")
+    assert reader.read("something from the 90s").of_kind("era")[0].value == "era:1990-1999"
+    assert reader.read("the nineties, please").of_kind("era")[0].value == "era:1990-1999"
+    assert reader.read("something recent").of_kind("era")[0].value == "era:2013-"
 
 
-def test_years_must_be_stated_not_read_off_titles() -> None:
-    title_year = Utterance(liked_titles=["Deadpool 2"], year_min=2018)
-    assert ground(title_year, "I really liked Deadpool 2 (2018).").year_min is None
-    decade = Utterance(year_min=1990, year_max=1999)
-    assert ground(decade, "something from the 90s").model_dump()["year_max"] == 1999
-    assert ground(decade, "the nineties, please").year_min == 1990
-    assert ground(decade, "something recent").year_min is None
-
-
-def test_updates_handle_corrections_and_genres_given_as_titles(ml100k) -> None:  # type: ignore[no-untyped-def]
+def test_updates_handle_corrections(ml100k) -> None:  # type: ignore[no-untyped-def]
     linker = EntityLinker(ml100k)
+    reader = Reader(linker)
     p = UserProfile()
-    unknown = apply_utterance(p, Utterance(liked_titles=["Alien", "The Matrix"],
-                                           disliked_titles=["horror"]), linker)
-    assert unknown == ["The Matrix"]
+    update = apply_reading(p, reader.read("I loved Alien and The Matrix (1999), no horror"), linker)
+    assert update.unknown == ["The Matrix (1999)"]
     assert [i.item_id for i in p.liked_items] == ["183"]
     assert "genre:horror" in p.disliked_entities
     assert p.constraints.genres_excluded == ["horror"]
-    apply_utterance(p, Utterance(liked_genres=["horror"], disliked_titles=["Alien"]), linker)
+    apply_reading(p, reader.read("Actually I like horror. I hated Alien."), linker)
     assert "genre:horror" in p.liked_entities and "genre:horror" not in p.disliked_entities
     assert p.constraints.genres_excluded == []
     assert not p.liked_items and [i.item_id for i in p.disliked_items] == ["183"]
@@ -130,46 +120,36 @@ def test_policy_asks_informative_unknown_slots_then_recommends(ml100k) -> None: 
     assert decide(p, "give_preferences", [], ml100k, 1).action == "recommend"
 
 
-def test_understanding_retries_then_falls_back() -> None:
-    good = {"intent": "prefs", "like": ["Alien"]}
-    backend = ScriptedBackend(replies=["{not json", good])
-    result = understand(backend, "I liked Alien")
-    assert result.utterance.liked_titles == ["Alien"] and not result.valid_json
-    assert backend.requests[0]["json_schema"] == utterance_schema()
-    broken = ScriptedBackend(replies=["nope", "still nope"])
-    result = understand(broken, "space adventures with robots")
-    assert result.fallback and "space" in result.utterance.keywords
-    assert len(broken.requests) == 2
+def test_understanding_keeps_the_readers_labels_when_the_llm_fails(ml100k) -> None:  # type: ignore[no-untyped-def]
+    reader = Reader(EntityLinker(ml100k))
+    broken = ScriptedBackend(replies=["{not json"])
+    result = understand(broken, reader, "Have you seen Alien?", mode="always")
+    assert not result.valid_json and result.used_llm
+    assert [(s.value, s.label) for s in result.reading.of_kind("title")] == [("183", "liked")]
     silent = ScriptedBackend()
-    assert understand(silent, " \x00\x07 ").fallback and not silent.requests
+    assert not understand(silent, reader, " \x00\x07 ").reading.spans and not silent.requests
 
 
-def test_ground_keeps_only_what_the_message_says() -> None:
-    echoed = Utterance(intent="give_preferences", liked_titles=["Alien", "Titanic"],
-                       people=["directors", "Ridley Scott"], keywords=["moods", "space"],
-                       liked_genres=["sci-fi", "western"], disliked_genres=["no horror"],
-                       year_min=0, year_max=1999)
-    message = "Alien by Ridley Scott, science fiction in space, no horror. Recommend something!"
-    u = ground(echoed, message)
-    assert u.liked_titles == ["Alien"] and u.people == ["Ridley Scott"]
-    assert u.keywords == ["space"] and u.liked_genres == ["sci-fi"]
-    assert u.disliked_genres == ["horror"] and u.intent == "ask_recommendations"
-    accents = ground(Utterance(people=["Almodóvar"]), "me encanta almodovar")
-    assert accents.people == ["Almodóvar"]
+def test_llm_labels_only_the_spans_it_is_given(ml100k) -> None:  # type: ignore[no-untyped-def]
+    reader = Reader(EntityLinker(ml100k))
+    reply = {"intent": "prefs", "labels": {"Alien": "disliked", "horror": "liked"},
+             "missed": ["Titanic", "Star Wars"]}
+    backend = ScriptedBackend(replies=[reply])
+    result = understand(backend, reader, "Alien and horror, also Star Wars", mode="always")
+    labels = {s.text: s.label for s in result.reading.spans}
+    assert labels["Alien"] == "disliked" and labels["horror"] == "liked"
+    # "Titanic" is not in the message: an invention is dropped; "Star Wars" was missed: linked
+    assert "Titanic" not in labels and labels.get("Star Wars") == "liked"
 
 
-def test_understanding_drops_impossible_years() -> None:
-    backend = ScriptedBackend(replies=[{"intent": "prefs", "from_year": 0, "to_year": 1999}])
-    u = understand(backend, "films up to 1999").utterance
-    assert u.year_min is None and u.year_max == 1999
-
-
-def test_schema_caps_every_array() -> None:
-    schema = utterance_schema()
-    assert schema["required"] == ["intent"] and not schema["additionalProperties"]
-    arrays = [v for v in schema["properties"].values() if v.get("type") == "array"]
-    assert arrays and all(a["maxItems"] <= 5 for a in arrays)
-    assert all(a["items"]["maxLength"] <= 80 for a in arrays)
+def test_label_schema_enumerates_the_spans(ml100k) -> None:  # type: ignore[no-untyped-def]
+    reader = Reader(EntityLinker(ml100k))
+    reading = reader.read("I loved Alien but no horror")
+    schema = label_schema(reading.spans)
+    labels = schema["properties"]["labels"]
+    assert labels["required"] == ["Alien", "horror"] and not labels["additionalProperties"]
+    assert labels["properties"]["Alien"]["enum"] == ["liked", "disliked", "seen", "neutral"]
+    assert schema["properties"]["missed"]["maxItems"] <= 3
 
 
 def test_store_roundtrip_export_delete(tmp_path: Path) -> None:

@@ -1,0 +1,193 @@
+"""Everyday words the reader understands: genre words, eras, greetings, reactions, cues."""
+
+from __future__ import annotations
+
+import re
+
+# Everyday words and phrases -> catalog genre names. Keys are normalised (lower-case, words
+# separated by one space). The reader tries longer phrases first.
+GENRE_WORDS: dict[str, str] = {
+    # comedy
+    "funny": "comedy", "comedy": "comedy", "comedies": "comedy", "comedic": "comedy",
+    "hilarious": "comedy", "laugh": "comedy", "laughs": "comedy", "make me laugh": "comedy",
+    "humor": "comedy", "humour": "comedy", "humorous": "comedy", "goofy": "comedy",
+    "silly": "comedy", "lighthearted": "comedy", "light hearted": "comedy", "witty": "comedy",
+    "slapstick": "comedy", "spoof": "comedy", "parody": "comedy", "stoner": "comedy",
+    "rom com": "romance", "romcom": "romance", "rom coms": "romance", "romcoms": "romance",
+    # horror
+    "scary": "horror", "horror": "horror", "horrors": "horror", "horror movie": "horror",
+    "creepy": "horror", "spooky": "horror", "frightening": "horror", "terrifying": "horror",
+    "slasher": "horror", "slashers": "horror", "gory": "horror", "gore": "horror",
+    "zombie": "horror", "zombies": "horror", "haunted": "horror", "ghost story": "horror",
+    "scare me": "horror", "horroe": "horror", "horor": "horror", "scarier": "horror",
+    "scariest": "horror", "creepiest": "horror", "halloween movie": "horror",
+    # animation / children
+    "animation": "animation", "animated": "animation", "cartoon": "animation",
+    "cartoons": "animation", "anime": "animation", "pixar": "animation",
+    "children": "children", "kids": "children", "kid": "children", "for my kids": "children",
+    "for the kids": "children", "my kids": "children", "my son": "children",
+    "my daughter": "children", "kid friendly": "children", "kids movie": "children",
+    "family": "children", "family friendly": "children", "family movie": "children",
+    "childrens": "children", "disney": "children", "toddler": "children",
+    # drama
+    "drama": "drama", "dramas": "drama", "dramatic": "drama", "tearjerker": "drama",
+    "tear jerker": "drama", "tearjerkers": "drama", "sad": "drama", "make me cry": "drama",
+    "emotional": "drama", "moving": "drama", "heartbreaking": "drama",
+    # romance
+    "romance": "romance", "romantic": "romance", "romances": "romance",
+    "love story": "romance", "love stories": "romance", "date night": "romance",
+    "chick flick": "romance", "chick flicks": "romance",
+    # action / adventure
+    "action": "action", "action packed": "action", "explosions": "action",
+    "shoot em up": "action", "martial arts": "action", "kung fu": "action",
+    "superhero": "action", "superheroes": "action", "super hero": "action",
+    "adventure": "adventure", "adventures": "adventure", "adventurous": "adventure",
+    "epic": "adventure", "quest": "adventure", "swashbuckling": "adventure",
+    # sci-fi / fantasy
+    "sci fi": "sci-fi", "scifi": "sci-fi", "science fiction": "sci-fi", "space": "sci-fi",
+    "aliens": "sci-fi", "futuristic": "sci-fi", "robots": "sci-fi", "dystopian": "sci-fi",
+    "time travel": "sci-fi", "cyberpunk": "sci-fi", "sf": "sci-fi",
+    "fantasy": "fantasy", "magic": "fantasy", "magical": "fantasy", "wizards": "fantasy",
+    "dragons": "fantasy", "fairy tale": "fantasy", "fairytale": "fantasy",
+    # thriller / mystery / crime
+    "thriller": "thriller", "thrillers": "thriller", "suspense": "thriller",
+    "suspenseful": "thriller", "edge of my seat": "thriller", "tense": "thriller",
+    "psychological": "thriller", "mind bending": "thriller", "twisty": "thriller",
+    "mystery": "mystery", "mysteries": "mystery", "whodunit": "mystery",
+    "whodunnit": "mystery", "detective": "mystery", "murder mystery": "mystery",
+    "crime": "crime", "gangster": "crime", "gangsters": "crime", "mafia": "crime",
+    "mob": "crime", "heist": "crime", "heists": "crime", "cop": "crime", "cops": "crime",
+    "noir": "film-noir", "film noir": "film-noir",
+    # others
+    "documentary": "documentary", "documentaries": "documentary", "docs": "documentary",
+    "true story": "drama", "based on a true story": "drama",
+    "musical": "musical", "musicals": "musical", "singing": "musical",
+    "western": "western", "westerns": "western", "cowboy": "western", "cowboys": "western",
+    "war": "war", "war movie": "war", "war movies": "war", "military": "war",
+    "world war": "war", "ww2": "war", "wwii": "war",
+    "biography": "biography", "biopic": "biography", "biopics": "biography",
+    "history": "history", "historical": "history", "period piece": "history",
+    "sport": "sport", "sports": "sport", "sports movie": "sport",
+    "music": "music",
+}
+"""Everyday words -> genres (the catalog keeps only the genres it has)."""
+
+# Words that look like genre words but mean something else alone.
+GENRE_WORD_NEEDS_CONTEXT = {"space", "moving", "sad", "family", "mob", "magic", "music", "epic",
+                            "war", "history", "sport", "laugh", "cop", "kid", "quest", "tense",
+                            "sf", "docs", "singing", "military", "aliens"}
+"""Only a genre when the message is about a kind of movie ("something sad", "space movie")."""
+
+GREETINGS = re.compile(
+    r"^\W*(hi+|hello+|hey+|hiya|howdy|yo|greetings|good (morning|afternoon|evening)|"
+    r"hi there|hello there|hey there|sup|what'?s up)\b", re.IGNORECASE)
+CHITCHAT = re.compile(
+    r"^\W*(thanks?( you)?|thank you( so much)?|thx|ty|ok(ay)?|cool|great|nice|awesome|"
+    r"lol|haha+|bye|goodbye|see you|have a (good|great|nice) (day|night|one)|you too|"
+    r"how are you( doing)?|i'?m (good|fine|great)|not much|same|sure|alright|np|"
+    r"no problem|you'?re welcome)\W*$", re.IGNORECASE)
+
+ASK_WORDS = re.compile(
+    r"\b(recommend\w*|suggest\w*|suggestion\w*|show me|what should i watch|give me|any ideas|"
+    r"ideas for|what (do|have) you (have|got)|looking for|in the mood for|can you find|"
+    r"something (to watch|good)|any good|what else|anything else|more like|another one|"
+    r"surprise me|what would you)\b", re.IGNORECASE)
+
+# Cues before a mention that set its label (checked inside the mention's clause).
+NEGATIVE_CUES = re.compile(
+    r"\b(not|no|nothing|never|without|don'?t|didn'?t|doesn'?t|do not|did not|hate[sd]?|"
+    r"dislike[sd]?|can'?t stand|cannot stand|avoid|except|not a fan|not into|not big on|"
+    r"isn'?t|wasn'?t|aren'?t|none|nor|neither|skip|sick of|tired of|boring|too scary|"
+    r"not really|stay away|anything but|other than)\b", re.IGNORECASE)
+POSITIVE_CUES = re.compile(
+    r"\b(like[sd]?|love[sd]?|loving|enjoy(ed|s)?|favou?rites?|fan of|into|adore[sd]?|"
+    r"great|good|awesome|amazing|best|want|wanna|mood for|looking for|similar to|such as|"
+    r"prefer|recommend|fun|cool|classic|brilliant|fantastic|excellent)\b", re.IGNORECASE)
+SEEN_CUES = re.compile(r"\b(seen|saw|watched|have watched|already seen)\b", re.IGNORECASE)
+UNSEEN_CUES = re.compile(r"\b(haven'?t|have not|never|not) (yet )?(seen|watched|saw)\b",
+                         re.IGNORECASE)
+QUESTION_CUES = re.compile(r"\b(have you (seen|watched)|do you know|did you see|what about|"
+                           r"how about|is it|was it|heard of)\b", re.IGNORECASE)
+
+# Whole-message reactions to the cards or suggestions just shown.
+REACT_SEEN = re.compile(
+    r"\b(seen (it|that|this|them|both|all)|already seen|i'?ve seen|have seen|i saw (it|that)|"
+    r"watched (it|that|this|them)|seen that one|seen the (first|second|third|last))\b",
+    re.IGNORECASE)
+REACT_LIKED = re.compile(
+    r"\b(sounds? (good|great|fun|interesting|awesome|perfect|cool|nice)|i'?ll (check|watch|try)|"
+    r"will (check|watch)|add (it|that) to|that one'?s? (good|great)|love (it|that)|"
+    r"loved (it|that|them|those)|liked (it|that|them|those)|great (pick|choice|idea|suggestion)|"
+    r"perfect|good (one|choice|pick|idea)|those were good|that was good|it was good|"
+    r"it'?s good|that'?s a good one|good suggestion|yes please|(is|was|were) (great|good|awesome|"
+    r"amazing)|more like)\b", re.IGNORECASE)
+REACT_DISLIKED = re.compile(
+    r"\b(not my (thing|cup of tea|style|taste|type)|not (that|this) one|not for me|not that|"
+    r"nope|no thanks|no thank you|not interested|don'?t like (it|that|them)|didn'?t like|"
+    r"hated (it|that)|not a fan|pass on|something else|not really|meh|boring|"
+    r"(was|were|is) (bad|terrible|awful|boring))\b", re.IGNORECASE)
+REACT_UNSEEN = UNSEEN_CUES
+
+ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,
+            "4th": 3, "fifth": 4, "5th": 4, "last": -1, "top": 0}
+CARD_REF = re.compile(
+    r"\b(?:the\s+)?(?P<ord>first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last|top)"
+    r"(?:\s+(?:one|pick|movie|film|suggestion|card))?\b|(?:#|number\s+|no\.?\s*)(?P<num>[1-9])\b",
+    re.IGNORECASE)
+
+# Eras. "recent" and "old" are relative to the catalog's newest year.
+ERA_DECADE = re.compile(r"(?<![\d])(?:(?P<century>19|20)|')?(?P<digit>\d)0'?s\b", re.IGNORECASE)
+DECADE_WORDS = {"twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950,
+                "sixties": 1960, "seventies": 1970, "eighties": 1980, "nineties": 1990}
+ERA_RECENT = re.compile(r"\b(recent|new|newer|latest|modern|current|this year|last few years|"
+                        r"came out recently|nowadays)\b", re.IGNORECASE)
+ERA_OLD = re.compile(r"\b(old|older|classics?|oldies|vintage|golden age|black and white|"
+                     r"old school)\b", re.IGNORECASE)
+ERA_BEFORE = re.compile(r"\b(?:before|until|pre|prior to|older than)\s*-?\s*(?P<y>(?:19|20)\d\d)\b",
+                        re.IGNORECASE)
+ERA_AFTER = re.compile(r"\b(?:after|since|from|post|newer than|later than)\s*-?\s*"
+                       r"(?P<y>(?:19|20)\d\d)\b(?!\s*\))", re.IGNORECASE)
+ERA_BETWEEN = re.compile(r"\bbetween\s+(?P<a>(?:19|20)\d\d)\s+and\s+(?P<b>(?:19|20)\d\d)\b",
+                         re.IGNORECASE)
+RECENT_SPAN = 5
+"""'Recent' means the catalog's last RECENT_SPAN years."""
+OLD_BEFORE = 1980
+"""'Old classics' means before this year."""
+
+DUNNO = re.compile(r"^\W*(dunno|i don'?t know|idk|not sure|no idea|no preference|anything|"
+                   r"whatever|doesn'?t matter|surprise me|any|either|no|nah|nope|none)\W*$",
+                   re.IGNORECASE)
+YES = re.compile(r"^\W*(yes|yeah|yep|yup|sure|ok(ay)?|definitely|absolutely|of course|"
+                 r"please|yes please|sounds good)\W*$", re.IGNORECASE)
+
+TOPIC_WORDS = frozenset({
+    "space", "aliens", "robots", "time travel", "zombie", "zombies", "haunted", "ghost story",
+    "superhero", "superheroes", "super hero", "heist", "heists", "gangster", "gangsters", "mafia",
+    "mob", "detective", "martial arts", "kung fu", "dragons", "wizards", "magic", "cowboys",
+    "cowboy", "dystopian", "cyberpunk", "world war", "military", "slasher", "vampires",
+    "true story", "based on a true story", "murder mystery", "fairy tale", "sports", "singing",
+    "date night", "pixar", "disney", "anime", "biopic", "period piece", "cops", "cop",
+})
+"""Lexicon keys that also name a topic: kept as retrieval keywords beside their genre."""
+
+COMMON_WORDS = frozenset("""
+a about above after again against all almost also always am an and any anyone anything are
+around as at away back bad be because been before being best better between big both but by
+call can come could day did do does doing done down each either else end enough even ever
+every everything few find first for from fun get give go going gone good got great had has
+have having he her here hers him his home how i if in into is it its just keep kind know last
+late least less let life like little long look lot love made make many maybe me mean might
+more most movie movies much must my need never new next nice night no none nor not nothing now
+of off oh ok okay old on once one only or other our out over own people pick play please
+pretty quite rather real really right said same say see seen she should show since so some
+someone something sometimes soon sort still such sure take than thank thanks that the their
+them then there these they thing things think this those though time to today together
+tonight too top try turn two under up us very want was watch watched way we well went were
+what when where which while who whole why will with without would yeah yes yet you your
+film films hi hello hey thanks lol watch watching hear heard ones guess feel looking mood
+kinda sorta gonna wanna stuff type types recommend recommendation suggest suggestions tell
+great awesome cool fine true story war heat big her up it us home idea ideas tonight
+actually thought already series lot lots maybe plus also wow omg ok okay hmm umm um well
+favorite favourite favorites favourites enjoy enjoyed liked loved hate hated mind both
+""".split())
+"""Everyday words: a lower-case title made only of these is never read as a title."""

@@ -1,0 +1,550 @@
+"""Catalog-aware reading before the LLM: titles, people, genres, tags, eras and card references
+found deterministically in a message, each with a rule-based label."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rapidfuzz import fuzz, process
+
+from agent import lexicon as lx
+from agent.linking import EntityLinker, normalize_title
+
+SpanKind = Literal["title", "person", "genre", "tag", "era", "card"]
+Label = Literal["liked", "disliked", "seen", "unseen", "asked", "neutral", "suggested"]
+LABELS: tuple[str, ...] = ("liked", "disliked", "seen", "neutral")
+"""Labels the LLM may choose for a span."""
+
+_TOKEN = re.compile(r"[A-Za-z0-9\u00C0-\u024F][A-Za-z0-9\u00C0-\u024F'’&.\-:!?,·*]*")
+_YEAR_PAREN = re.compile(r"\(\s*((?:18|19|20)\d\d)\s*\)")
+_CLAUSE_BREAK = re.compile(r"[.!?;,]|\bbut\b|\bthough\b|\bhowever\b|\balthough\b|\bexcept\b",
+                           re.IGNORECASE)
+_QUOTED = re.compile(r"[\"“”‘’«»]([^\"“”«»]{2,80})[\"“”’«»]")
+_MAX_TITLE_WORDS = 10
+_SMALL_WORDS = {"of", "the", "a", "an", "and", "in", "on", "to", "at", "for", "with", "from",
+                "vs", "de", "la", "le", "or", "is", "my", "me", "i", "&"}
+_MOVIE_CONTEXT = re.compile(r"\b(movies?|films?|flicks?|something|anything|ones?|stuff|show|"
+                            r"genre|kind|type|mood|watch)\b", re.IGNORECASE)
+
+
+@dataclass
+class Span:
+    """One mention found in a message."""
+
+    kind: SpanKind
+    text: str
+    start: int
+    end: int
+    value: str
+    """Item id (title), 'person:X', 'genre:x', 'tag:x', 'era:MIN-MAX' or 'card:N'."""
+    label: Label = "liked"
+    sure: bool = True
+
+    def overlaps(self, start: int, end: int) -> bool:
+        """True when [start, end) overlaps this span."""
+        return start < self.end and self.start < end
+
+
+@dataclass
+class Reading:
+    """What the reader found in one message."""
+
+    text: str
+    spans: list[Span] = field(default_factory=list)
+    intent: str = "other"
+    reaction: Label | None = None
+    """A whole-message reaction to the cards or suggestions in context."""
+    reaction_plural: bool = False
+    unknown: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    dunno: bool = False
+    loose: list[str] = field(default_factory=list)
+    """Capitalised runs no index explains: maybe a film or a name the catalog lacks."""
+
+    @property
+    def ambiguous(self) -> bool:
+        """True when some label was a guess (the LLM may settle it)."""
+        return any(not s.sure for s in self.spans)
+
+    def of_kind(self, kind: SpanKind) -> list[Span]:
+        """The spans of one kind."""
+        return [s for s in self.spans if s.kind == kind]
+
+
+@dataclass
+class _Token:
+    text: str
+    start: int
+    end: int
+
+    @property
+    def capital(self) -> bool:
+        return self.text[:1].isupper() or self.text[:1].isdigit()
+
+
+class Reader:
+    """Finds mentions with the catalog's own indexes (no LLM)."""
+
+    def __init__(self, linker: EntityLinker) -> None:
+        self.linker = linker
+        catalog = linker.catalog
+        self.genres = set(catalog.genres())
+        self.newest_year = max((i.year for i in catalog.items.values() if i.year), default=2018)
+        pop = linker._popularity
+        fame: dict[str, int] = {}
+        for item in catalog.items.values():
+            for names in item.people.values():
+                for name in names:
+                    fame[name] = fame.get(name, 0) + pop.get(item.id, 0) + 1
+        self.fame = fame
+        self.surnames: dict[str, str] = {}
+        for name in sorted(fame, key=lambda n: -fame[n]):
+            key = normalize_title(name)
+            if " " in key:
+                self.surnames.setdefault(key.rsplit(" ", 1)[1], name)
+        self.people_keys = linker._people_keys
+        self.tags = {normalize_title(t): t for t in linker._tags if len(t) >= 4}
+        by_year: dict[int, list[str]] = {}
+        for key, ids in linker._titles.items():
+            for item_id in ids:
+                year = catalog.items[item_id].year
+                if year:
+                    by_year.setdefault(year, []).append(key)
+        self.title_keys_by_year = by_year
+
+    # ---- entry point -------------------------------------------------------------------
+    def read(self, text: str, *, role: str = "user", context_items: list[str] | None = None,
+             slot: str | None = None) -> Reading:
+        """Read one message.
+
+        Args:
+            text: The message (already cleaned).
+            role: "user" or "assistant" (the other side of a transcript: titles it names are
+                suggestions, nothing else is read).
+            context_items: Item ids the agent (or the other side) just showed, oldest first;
+                card references and reactions resolve against them.
+            slot: The slot the agent's last question asked about ("genre", "era", ...).
+        """
+        reading = Reading(text=text)
+        tokens = [_Token(m.group(0).rstrip(".,:!?'’"), m.start(), m.start()
+                         + len(m.group(0).rstrip(".,:!?'’"))) for m in _TOKEN.finditer(text)]
+        tokens = [t for t in tokens if t.text]
+        self._titles_with_year(text, tokens, reading)
+        self._quoted_titles(text, reading)
+        if role != "user":
+            for span in reading.spans:
+                span.label = "suggested"
+            return reading
+        self._people(text, tokens, reading, slot)
+        self._titles_plain(text, tokens, reading, slot)
+        self._genres_and_tags(text, tokens, reading, slot)
+        self._eras(text, reading)
+        self._cards(text, reading, context_items or [])
+        self._label(text, reading, context_items or [])
+        self._intent(text, reading, context_items or [])
+        self._loose_capitals(text, tokens, reading)
+        reading.keywords = self._keywords(tokens, reading)
+        reading.spans.sort(key=lambda s: s.start)
+        return reading
+
+    # ---- titles ------------------------------------------------------------------------
+    def _free(self, reading: Reading, start: int, end: int) -> bool:
+        return not any(s.overlaps(start, end) for s in reading.spans)
+
+    def _lookup(self, key: str) -> list[str]:
+        ids = list(self.linker._titles.get(key, ()))
+        ids += [i for i in self.linker._aliases.get(key, ()) if i not in ids]
+        return ids
+
+    def _pick(self, ids: list[str], year: int | None, strict: bool) -> str | None:
+        items = self.linker.catalog.items
+        if year is not None:
+            exact = [i for i in ids if items[i].year == year]
+            near = [i for i in ids if items[i].year and abs(items[i].year - year) <= 1]
+            ids = exact or near or ([] if strict else ids)
+        if not ids:
+            return None
+        return self.linker._best(ids, None)
+
+    def _titles_with_year(self, text: str, tokens: list[_Token], reading: Reading) -> None:
+        """'Title (Year)': the longest run of words before the year that names a catalog film
+        of that year (a stated year picks the remake and never links another year)."""
+        for m in _YEAR_PAREN.finditer(text):
+            year = int(m.group(1))
+            before = [t for t in tokens if t.end <= m.start()]
+            before = before[-_MAX_TITLE_WORDS:]
+            found: tuple[int, str] | None = None
+            for n in range(len(before), 0, -1):
+                window = before[-n:]
+                start = window[0].start
+                if not self._free(reading, start, m.end()):
+                    continue
+                key = normalize_title(text[start:window[-1].end])
+                item_id = self._pick(self._lookup(key), year, strict=True) if key else None
+                if item_id:
+                    found = (start, item_id)
+                    break
+            if found is None:
+                found = self._fuzzy_with_year(text, before, year, reading, m.end())
+            if found is not None:
+                start, item_id = found
+                reading.spans.append(Span("title", text[start:m.end()], start, m.end(), item_id))
+                continue
+            name, start = self._capital_run(text, before)
+            if name and self._free(reading, start, m.end()):
+                reading.unknown.append(f"{name} ({year})")
+                reading.spans.append(Span("title", text[start:m.end()], start, m.end(), "",
+                                          label="neutral"))
+
+    def _fuzzy_with_year(self, text: str, before: list[_Token], year: int, reading: Reading,
+                         end: int) -> tuple[int, str] | None:
+        keys = [k for y in (year - 1, year, year + 1) for k in self.title_keys_by_year.get(y, [])]
+        if not keys:
+            return None
+        best: tuple[float, int, str] | None = None
+        for n in range(min(len(before), 8), 0, -1):
+            window = before[-n:]
+            if not self._free(reading, window[0].start, end):
+                continue
+            key = normalize_title(text[window[0].start:window[-1].end])
+            if len(key) < 4:
+                continue
+            hit = process.extractOne(key, keys, scorer=fuzz.ratio, score_cutoff=85)
+            if hit and (best is None or hit[1] > best[0]):
+                item_id = self._pick(self._lookup(hit[0]), year, strict=True)
+                if item_id:
+                    best = (hit[1], window[0].start, item_id)
+        return (best[1], best[2]) if best else None
+
+    @staticmethod
+    def _capital_run(text: str, before: list[_Token]) -> tuple[str, int]:
+        run: list[_Token] = []
+        for tok in reversed(before):
+            if tok.capital or (run and tok.text.lower() in _SMALL_WORDS - {"and", "or", "&"}):
+                run.insert(0, tok)
+            else:
+                break
+        while run and run[0].text.lower() in _SMALL_WORDS - {"the", "a", "an"}:
+            run.pop(0)
+        return (text[run[0].start:run[-1].end], run[0].start) if run else ("", 0)
+
+    def _quoted_titles(self, text: str, reading: Reading) -> None:
+        for m in _QUOTED.finditer(text):
+            start, end = m.start(1), m.end(1)
+            if not self._free(reading, start, end):
+                continue
+            item_id = self.linker.link_title(m.group(1))
+            if item_id:
+                reading.spans.append(Span("title", m.group(1), start, end, item_id))
+
+    def _titles_plain(self, text: str, tokens: list[_Token], reading: Reading,
+                      slot: str | None) -> None:
+        """Titles without a year: exact index hits on word windows, longest first, with rules
+        against everyday words; typos by fuzzy match on capitalised windows."""
+        n_tok = len(tokens)
+        for n in range(min(_MAX_TITLE_WORDS, n_tok), 0, -1):
+            for i in range(n_tok - n + 1):
+                window = tokens[i:i + n]
+                start, end = window[0].start, window[-1].end
+                if not self._free(reading, start, end):
+                    continue
+                key = normalize_title(text[start:end])
+                if not key:
+                    continue
+                ids = self._lookup(key)
+                if not ids or not self._plausible_title(key, window, i, tokens, text, slot):
+                    continue
+                item_id = self._pick(ids, None, strict=False)
+                if item_id:
+                    reading.spans.append(Span("title", text[start:end], start, end, item_id))
+        self._fuzzy_titles(text, tokens, reading)
+
+    def _plausible_title(self, key: str, window: list[_Token], i: int, tokens: list[_Token],
+                         text: str, slot: str | None) -> bool:
+        words = key.split()
+        if key in lx.GENRE_WORDS or key in self.surnames or self._is_person_key(key):
+            return False
+        everyday = all(w in lx.COMMON_WORDS or w in lx.GENRE_WORDS for w in words)
+        capital = all(t.capital for t in window if t.text.lower() not in _SMALL_WORDS)
+        sentence_start = i == 0 or text[:window[0].start].rstrip()[-1:] in ".!?"
+        if slot == "liked_title" and len(tokens) <= len(window) + 2:
+            return True  # answering "what's a movie you loved?": a bare title is a title
+        if everyday:
+            cue = i > 0 and re.search(r"\b(like|liked|love|loved|seen|saw|watched|enjoyed|"
+                                      r"about|called)\s+(the\s+)?$",
+                                      text[:window[0].start], re.IGNORECASE)
+            return capital and not sentence_start and (len(words) >= 2 or bool(cue))
+        if len(words) == 1 and not capital:
+            prefix = text[:window[0].start].lower()
+            article = prefix.endswith(("the ", "a ", "an "))
+            cue = re.search(r"\b(like|liked|love|loved|seen|saw|watched|enjoyed)\s+(the\s+)?$",
+                            prefix)
+            return bool(cue) or (len(key) >= 5 and key not in self.tags and (
+                article or len(tokens) <= 3))
+        return True
+
+    def _is_person_key(self, key: str) -> bool:
+        return key in self.linker._people
+
+    def _fuzzy_titles(self, text: str, tokens: list[_Token], reading: Reading) -> None:
+        keys = self.linker._title_keys
+        n_tok = len(tokens)
+        for n in range(min(5, n_tok), 1, -1):
+            for i in range(n_tok - n + 1):
+                window = tokens[i:i + n]
+                if not (window[0].capital and window[-1].capital):
+                    continue
+                start, end = window[0].start, window[-1].end
+                if not self._free(reading, start, end):
+                    continue
+                key = normalize_title(text[start:end])
+                if len(key) < 6 or all(w in lx.COMMON_WORDS for w in key.split()):
+                    continue
+                hit = process.extractOne(key, keys, scorer=fuzz.ratio, score_cutoff=88)
+                if hit:
+                    item_id = self._pick(self._lookup(hit[0]), None, strict=False)
+                    if item_id:
+                        reading.spans.append(Span("title", text[start:end], start, end, item_id))
+
+    # ---- people, genres, tags, eras ------------------------------------------------------
+    def _people(self, text: str, tokens: list[_Token], reading: Reading,
+                slot: str | None) -> None:
+        people = self.linker._people
+        n_tok = len(tokens)
+        for n in (4, 3, 2):
+            for i in range(n_tok - n + 1):
+                window = tokens[i:i + n]
+                start, end = window[0].start, window[-1].end
+                if not self._free(reading, start, end):
+                    continue
+                key = normalize_title(text[start:end])
+                name = people.get(key)
+                if name is None and window[0].capital and window[-1].capital and len(key) >= 7:
+                    hit = process.extractOne(key, self.people_keys, scorer=fuzz.ratio,
+                                             score_cutoff=90)
+                    name = people[hit[0]] if hit else None
+                if name:
+                    reading.spans.append(Span("person", text[start:end], start, end,
+                                              f"person:{name}"))
+        for i, tok in enumerate(tokens):
+            key = normalize_title(tok.text)
+            if key not in self.surnames or not self._free(reading, tok.start, tok.end):
+                continue
+            sentence_start = i == 0 or text[:tok.start].rstrip()[-1:] in ".!?"
+            common = key in lx.COMMON_WORDS or key in lx.GENRE_WORDS
+            asked = slot == "person" and len(tokens) <= 3
+            if (tok.capital and not common and (not sentence_start or len(tokens) <= 3)) or asked:
+                reading.spans.append(Span("person", tok.text, tok.start, tok.end,
+                                          f"person:{self.surnames[key]}"))
+
+    def _genres_and_tags(self, text: str, tokens: list[_Token], reading: Reading,
+                         slot: str | None) -> None:
+        about_movies = bool(_MOVIE_CONTEXT.search(text)) or slot in ("genre", "keywords")
+        n_tok = len(tokens)
+        for n in (4, 3, 2, 1):
+            for i in range(n_tok - n + 1):
+                window = tokens[i:i + n]
+                start, end = window[0].start, window[-1].end
+                if not self._free(reading, start, end):
+                    continue
+                if n > 1 and window[0].text.lower() in ("a", "an", "the", "some"):
+                    continue
+                key = normalize_title(text[start:end]) if n > 1 else tok_key(window[0].text)
+                genre = lx.GENRE_WORDS.get(key)
+                if genre and genre in self.genres:
+                    if key in lx.GENRE_WORD_NEEDS_CONTEXT and not about_movies:
+                        continue
+                    reading.spans.append(Span("genre", text[start:end], start, end,
+                                              f"genre:{genre}"))
+                elif key in self.tags and not all(w in lx.COMMON_WORDS for w in key.split()):
+                    reading.spans.append(Span("tag", text[start:end], start, end,
+                                              f"tag:{self.tags[key]}"))
+        for g in self.genres:  # catalog genre names not in the lexicon ("imax", "film-noir")
+            for m in re.finditer(rf"\b{re.escape(g)}\b", text, re.IGNORECASE):
+                if self._free(reading, m.start(), m.end()) and len(g) >= 4:
+                    reading.spans.append(Span("genre", m.group(0), m.start(), m.end(),
+                                              f"genre:{g}"))
+
+    def _eras(self, text: str, reading: Reading) -> None:
+        plain = _YEAR_PAREN.sub(lambda m: " " * len(m.group(0)), text)
+        found: list[tuple[int, int, int | None, int | None]] = []
+        for m in lx.ERA_BETWEEN.finditer(plain):
+            a, b = sorted((int(m.group("a")), int(m.group("b"))))
+            found.append((m.start(), m.end(), a, b))
+        for m in lx.ERA_DECADE.finditer(plain):
+            digit = int(m.group("digit"))
+            century = m.group("century")
+            base = int(century) * 100 if century else (2000 if digit <= 2 else 1900)
+            found.append((m.start(), m.end(), base + digit * 10, base + digit * 10 + 9))
+        low = plain.lower()
+        for word, start_year in lx.DECADE_WORDS.items():
+            for m in re.finditer(rf"\b{word}\b", low):
+                found.append((m.start(), m.end(), start_year, start_year + 9))
+        for m in lx.ERA_BEFORE.finditer(plain):
+            found.append((m.start(), m.end(), None, int(m.group("y")) - 1))
+        for m in lx.ERA_AFTER.finditer(plain):
+            found.append((m.start(), m.end(), int(m.group("y")), None))
+        for m in lx.ERA_RECENT.finditer(plain):
+            if _MOVIE_CONTEXT.search(plain) or len(plain.split()) <= 4:
+                found.append((m.start(), m.end(), self.newest_year - lx.RECENT_SPAN, None))
+        for m in lx.ERA_OLD.finditer(plain):
+            if _MOVIE_CONTEXT.search(plain) or len(plain.split()) <= 4:
+                found.append((m.start(), m.end(), None, lx.OLD_BEFORE - 1))
+        for start, end, lo, hi in found:
+            if self._free(reading, start, end):
+                reading.spans.append(Span("era", text[start:end], start, end,
+                                          f"era:{lo or ''}-{hi or ''}"))
+
+    def _cards(self, text: str, reading: Reading, context: list[str]) -> None:
+        if not context:
+            return
+        for m in lx.CARD_REF.finditer(text):
+            if not self._free(reading, m.start(), m.end()):
+                continue
+            if m.group("num"):
+                index = int(m.group("num")) - 1
+            else:
+                index = lx.ORDINALS[m.group("ord").lower()]
+            index = len(context) - 1 if index == -1 else index
+            if 0 <= index < len(context):
+                reading.spans.append(Span("card", m.group(0), m.start(), m.end(), context[index]))
+
+    # ---- labels, intent, keywords ----------------------------------------------------------
+    def _label(self, text: str, reading: Reading, context: list[str]) -> None:
+        reaction = _reaction(text)
+        reading.reaction = reaction
+        reading.reaction_plural = bool(re.search(r"\b(them|those|both|all|these|they)\b", text,
+                                                 re.IGNORECASE))
+        for span in reading.spans:
+            if span.kind == "era" or span.label == "neutral":
+                continue
+            clause_start, clause_end = _clause(text, span.start, span.end)
+            before = text[clause_start:span.start]
+            after = text[span.end:clause_end]
+            if span.kind in ("card",) or (span.kind == "title" and span.value in context):
+                span.label = reaction or "liked"
+                span.sure = reaction is not None or bool(lx.POSITIVE_CUES.search(before + after))
+                continue
+            negative = bool(lx.NEGATIVE_CUES.search(_strip_idioms(before)))
+            negative_after = bool(re.search(r"^\W*(\w+\W+){0,3}(was|is|were)\s+(bad|terrible|"
+                                            r"awful|boring|overrated|not good)", after, re.I))
+            positive = bool(lx.POSITIVE_CUES.search(before + after))
+            if span.kind == "title":
+                if lx.UNSEEN_CUES.search(before + after):
+                    span.label, span.sure = "unseen", True
+                elif negative or negative_after:
+                    span.label, span.sure = "disliked", not positive
+                elif lx.QUESTION_CUES.search(before):
+                    span.label, span.sure = "liked", False
+                elif lx.SEEN_CUES.search(before) and not positive:
+                    span.label, span.sure = "seen", True
+                else:
+                    span.label, span.sure = "liked", positive or bool(_YEAR_PAREN.search(
+                        span.text)) or len(text.split()) <= 8
+            else:
+                span.label = "disliked" if negative else "liked"
+                span.sure = not (negative and positive)
+
+    def _intent(self, text: str, reading: Reading, context: list[str]) -> None:
+        has_content = any(s.kind != "card" for s in reading.spans)
+        if lx.DUNNO.match(text):
+            reading.dunno = True
+        if lx.ASK_WORDS.search(text):
+            reading.intent = "ask_recommendations"
+        elif context and (reading.reaction or reading.of_kind("card")) and not has_content:
+            reading.intent = "react"
+        elif has_content:
+            reading.intent = "give_preferences"
+        elif lx.GREETINGS.match(text) or lx.CHITCHAT.match(text) or reading.dunno:
+            reading.intent = "chitchat"
+        else:
+            reading.intent = "other"
+        if re.search(r"\bmore like\b", text, re.IGNORECASE) and reading.spans:
+            reading.intent = "ask_recommendations"
+
+    def _loose_capitals(self, text: str, tokens: list[_Token], reading: Reading) -> None:
+        """Capitalised runs outside every span; after a taste cue ("loved X") they are unknown
+        titles, otherwise only candidates the LLM may confirm."""
+        runs: list[list[_Token]] = [[]]
+        for i, tok in enumerate(tokens):
+            low = tok.text.lower()
+            free = self._free(reading, tok.start, tok.end)
+            sentence_start = i == 0 or text[:tok.start].rstrip()[-1:] in ".!?"
+            if free and tok.capital and low != "i" and not tok.text.isdigit() and not (
+                    sentence_start and (low in lx.COMMON_WORDS or lx.ASK_WORDS.match(low))) \
+                    and not lx.GREETINGS.match(low):
+                runs[-1].append(tok)
+            elif free and runs[-1] and low in _SMALL_WORDS - {"and", "or", "&", "i", "my", "me"}:
+                runs[-1].append(tok)
+            else:
+                runs.append([])
+        for run in runs:
+            while run and run[-1].text.lower() in _SMALL_WORDS:
+                run.pop()
+            if not run or all(t.text.lower() in lx.COMMON_WORDS for t in run):
+                continue
+            name = text[run[0].start:run[-1].end]
+            clause_start, _ = _clause(text, run[0].start, run[-1].end)
+            before = text[clause_start:run[0].start]
+            cued = re.search(r"\b(lik\w*|lov\w*|seen|saw|watched|enjoy\w*|hate\w*|"
+                             r"favou?rite\w* is|and)\s*$", before, re.IGNORECASE)
+            if cued and (reading.unknown or cued.group(1).lower() != "and"):
+                if name not in reading.unknown:
+                    reading.unknown.append(name)
+            else:
+                reading.loose.append(name)
+
+    def _keywords(self, tokens: list[_Token], reading: Reading) -> list[str]:
+        """Runs of content words outside every span: free text for retrieval."""
+        if reading.intent in ("chitchat", "react") or reading.dunno:
+            return []
+        runs: list[list[str]] = [[]]
+        for tok in tokens:
+            word = tok.text.lower().strip("'’")
+            inside = any(s.overlaps(tok.start, tok.end) for s in reading.spans) or any(
+                tok.text in name.split() for name in reading.unknown)
+            if inside or word in lx.COMMON_WORDS or len(word) < 3 or not word.isalpha() \
+                    or lx.NEGATIVE_CUES.fullmatch(word) or lx.POSITIVE_CUES.fullmatch(word) \
+                    or lx.ASK_WORDS.fullmatch(word):
+                runs.append([])
+            else:
+                runs[-1].append(word)
+        phrases = [" ".join(r) for r in runs if r]
+        phrases += [s.text.lower() for s in reading.spans if s.kind == "genre"
+                    and s.label != "disliked" and normalize_title(s.text) in lx.TOPIC_WORDS]
+        return list(dict.fromkeys(phrases))[:4]
+
+
+def tok_key(word: str) -> str:
+    """A single word as a lexicon key."""
+    return normalize_title(word)
+
+
+def _strip_idioms(text: str) -> str:
+    """Remove negations that are no preference ("I don't know", "not sure", "no idea")."""
+    return re.sub(r"\b(i )?(don'?t|do not) (know|mind|care)\b|\bnot sure\b|\bno idea\b|"
+                  r"\bno problem\b|\bnot (too )?(long|much)\b", " ", text, flags=re.IGNORECASE)
+
+
+def _clause(text: str, start: int, end: int) -> tuple[int, int]:
+    """The bounds of the clause around [start, end)."""
+    left = 0
+    for m in _CLAUSE_BREAK.finditer(text, 0, start):
+        left = m.end()
+    right_m = _CLAUSE_BREAK.search(text, end)
+    return left, right_m.start() if right_m else len(text)
+
+
+def _reaction(text: str) -> Label | None:
+    """A whole-message reaction: disliked > liked > seen; 'haven't seen' is none."""
+    if lx.REACT_DISLIKED.search(text):
+        return "disliked"
+    if lx.REACT_LIKED.search(text):
+        return "liked"
+    if lx.REACT_UNSEEN.search(text):
+        return None
+    if lx.REACT_SEEN.search(text):
+        return "seen"
+    return None
