@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from catalog.errors import ArtifactError, UserFacingError
+from catalog.text import safe_data
 
 if TYPE_CHECKING:
     from agent.settings import Settings
@@ -221,6 +222,7 @@ class SqliteSessionStore(BaseSessionStore):
                   memory: MemoryUpdate | None = None) -> None:
         """Write the session state, the completed turn and (when given) the user's memory in
         one transaction."""
+        user_id, user_text, state, reply = safe_data([user_id, user_text, state, reply])  # UTF-8 only
         now = time.time()
         with self._write() as db:
             self._upsert_state(db, session_id, user_id, state, now)
@@ -232,6 +234,7 @@ class SqliteSessionStore(BaseSessionStore):
 
     def save_state(self, session_id: str, user_id: str, state: dict[str, Any]) -> None:
         """Write only the state (feedback, removed beliefs) atomically."""
+        user_id, state = safe_data([user_id, state])  # no lone surrogates reach the database
         with self._write() as db:
             self._upsert_state(db, session_id, user_id, state, time.time())
 
