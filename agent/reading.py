@@ -390,7 +390,8 @@ class Reader:
             if _MOVIE_CONTEXT.search(plain) or len(plain.split()) <= 4:
                 found.append((m.start(), m.end(), self.newest_year - lx.RECENT_SPAN, None))
         for m in lx.ERA_OLD.finditer(plain):
-            if _MOVIE_CONTEXT.search(plain) or len(plain.split()) <= 4:
+            if m.group(0).lower().startswith("classic") or _MOVIE_CONTEXT.search(plain) or \
+                    len(plain.split()) <= 4:
                 found.append((m.start(), m.end(), None, lx.OLD_BEFORE - 1))
         for start, end, lo, hi in found:
             if self._free(reading, start, end):
