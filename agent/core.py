@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from agent import memory
 from agent.backends.base import LLMBackend
 from agent.linking import EntityLinker
 from agent.planner import PlanResult, run_plan
@@ -115,7 +116,9 @@ class Agent:
                 raise KeyError(f"no saved session {session_id!r}")
             owner, state = loaded
             return Session(self, session_id, owner, SessionState.model_validate(state))
-        return Session(self, None, user_id)
+        session = Session(self, None, user_id)
+        memory.start_session(session)  # a returning user's memory (no-op when it is off)
+        return session
 
     def sessions(self, user_id: str | None = None) -> list[dict[str, Any]]:
         """Saved sessions, newest first."""

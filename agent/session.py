@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from agent import memory
 from agent.backends.base import BackendError, Completion
 from agent.grounding import check_grounding
 from agent.justify import justify
@@ -48,6 +49,11 @@ class SessionState(BaseModel):
     salient: str | None = None
     last_intent: str = "other"
     ranked_stale: bool = False
+    remembered: dict[str, str] = Field(default_factory=dict, description="Beliefs seeded "
+                                       "from the user's long-term memory (key -> polarity).")
+    recorded: dict[str, str] = Field(default_factory=dict, description="What the memory "
+                                     "already holds of this session's beliefs.")
+    welcome: str | None = None
 
 
 def _call(stage: str, c: Completion, valid_json: bool | None = None) -> LLMCall:
@@ -107,7 +113,7 @@ class Session:
                            + " in this catalog.")
         plan = self._plan(timings)
         t = time.perf_counter()
-        decision = decide(self.profile, intent,
+        decision = decide(memory.policy_view(self), intent,
                           [c.item_id for c in plan], self.agent.catalog,
                           self.state.questions_asked, self.agent.max_questions)
         timings["policy"] = time.perf_counter() - t
@@ -172,6 +178,7 @@ class Session:
             intent, _ = self._understand(text, [], [], {})
             self.state.last_intent = intent
         self.state.ranked_stale = True
+        memory.save_now(self, "said")
         self.agent.store.save_state(self.id, self.user_id, self.state.model_dump(mode="json"))
 
     def recommend(self, on_text: TextCallback | None = None,
@@ -288,9 +295,11 @@ class Session:
         t = time.perf_counter()
         reply.llm_calls = calls or []
         reply.profile = self.profile.model_copy(deep=True)
+        memory.welcome(self, reply)
+        remember = memory.record(self, "said")  # atomic with the turn
         self.agent.store.save_turn(self.id, self.user_id, self.state.model_dump(mode="json"),
                                    self.state.turn, user_text[:10_000],
-                                   reply.model_dump(mode="json"))
+                                   reply.model_dump(mode="json"), memory=remember)
         timings["persistence"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - start
         reply.timings = timings
@@ -302,6 +311,7 @@ class Session:
         if item_id not in self.agent.catalog.items:
             raise KeyError(f"unknown item id {item_id!r}")
         self._apply_feedback(item_id, kind)
+        memory.save_now(self, "button")
         self.agent.store.save_state(self.id, self.user_id, self.state.model_dump(mode="json"))
 
     def _apply_feedback(self, item_id: str, kind: FeedbackKind) -> None:
@@ -348,6 +358,7 @@ class Session:
             p.constraints = p.constraints.model_copy(update=update)
         changed = p.model_dump_json() != before
         if changed:
+            memory.save_now(self, "said")  # a removed belief is forgotten
             self.agent.store.save_state(self.id, self.user_id, self.state.model_dump(mode="json"))
         return changed
 

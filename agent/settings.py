@@ -58,6 +58,11 @@ class Settings(BaseSettings):
         "when a label is a guess or a name may be missed), always, or never.")
     llm_questions: bool = Field(False, description="Let the LLM phrase interview questions "
                                 "(else the slot's template; saves ~1 s a question on CPU).")
+    memory: bool = Field(True, description="Remember each user's likes, dislikes and seen "
+                         "films across sessions (False: every session starts empty).")
+    memory_half_life_days: float = Field(90.0, ge=0.0, description="Remembered evidence "
+                                         "loses half its weight every this many days "
+                                         "(0: no decay).")
 
     def resolved_cache_dir(self) -> Path:
         """The cache directory (created)."""
