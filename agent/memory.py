@@ -15,7 +15,7 @@ from agent.profile import LinkedItem, UserProfile
 if TYPE_CHECKING:
     from agent.reply import Reply
     from agent.session import Session
-    from agent.store import MemoryUpdate
+    from agent.store import BaseSessionStore, MemoryUpdate
 
 log = logging.getLogger(__name__)
 
@@ -291,3 +291,61 @@ def welcome(session: Session, reply: Reply) -> None:
     if line and session.state.turn == 1:
         reply.text = f"{line}\n{reply.text}"
         reply.notices.insert(0, line)
+
+
+# ---- showing and editing (CLI, TUI) ---------------------------------------------------------
+def describe(memory: UserMemory, now: float | None = None,
+             half_life_days: float = 0.0) -> list[str]:
+    """One line per remembered fact, newest first: key, polarity, label, source, age, weight."""
+    now = time.time() if now is None else now
+    lines = []
+    for f in sorted(memory.facts.values(), key=lambda f: (-f.at, f.key)):
+        age = max(0.0, now - f.at) / DAY
+        lines.append(f"{f.key:<24} {f.polarity:<8} {f.label or '-':<40} {f.source:<8} "
+                     f"{age:6.1f} d  weight {f.weight(now, half_life_days):.2f}")
+    return lines
+
+
+def find_key(memory: UserMemory, what: str) -> str | None:
+    """The remembered key `what` names: a key itself, or a label (case-insensitive, a title
+    without its year matches too)."""
+    if what in memory.facts:
+        return what
+    low = what.strip().lower()
+    for f in memory.facts.values():
+        label = f.label.lower()
+        if low and (label == low or label.rsplit(" (", 1)[0] == low):
+            return f.key
+    return None
+
+
+def forget_in_store(store: BaseSessionStore, user_id: str, what: str | None = None) -> int:
+    """Forget one remembered item or entity of a user (key or title), or everything when
+    `what` is None; returns how many facts were removed."""
+    memory = UserMemory.from_stored(store.load_memory(user_id))
+    if what is None:
+        n = len(memory.facts)
+        store.forget(user_id)
+        return n
+    key = find_key(memory, what)
+    if key is None:
+        return 0
+    store.save_memory(user_id, lambda stored: merge_facts(stored, [], [key]))
+    return 1
+
+
+def forget_belief(session: Session, key: str) -> bool:
+    """Forget one belief in a live session and in the user's memory (the TUI's forget): an
+    item (liked, disliked or seen) or an entity."""
+    p = session.profile
+    if key in p.liked_entities or key in p.disliked_entities:
+        kind = "liked_entity" if key in p.liked_entities else "disliked_entity"
+    elif any(i.item_id == key for i in p.disliked_items):
+        kind = "disliked_item"
+    else:
+        kind = "liked_item"  # also drops seen/disliked feedback on the item
+    changed = session.remove_belief(kind, key)
+    if not changed and _settings_of(session)[0]:  # not in this session: forget it in memory
+        session.agent.store.save_memory(session.user_id,
+                                        lambda stored: merge_facts(stored, [], [key]))
+    return changed

@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     from convrec.serve import add_serve_command
 
     add_serve_command(sub, _common)
+    from convrec.memory_cmd import add_memory_command
+
+    add_memory_command(sub, _common)
     for name, module in (("bench", "benchmarks.cli"), ("eval", "evaluation.cli")):
         p = sub.add_parser(name, help=f"{name} commands")
         p.set_defaults(lazy_module=module)
