@@ -165,4 +165,13 @@ def test_sigkill_mid_turn_loses_no_completed_turn(real_home: Path, tmp_path: Pat
         assert len(turns) >= completed, (trial, len(turns), completed)
         assert loaded[1]["turn"] == len(turns)
         UserProfile.model_validate(loaded[1]["profile"])
+        # Memory is written with the turn: every fact the saved state says is recorded is in
+        # the user's memory, and each completed turn's likes are remembered.
+        facts = (store.load_memory("crash") or {}).get("facts", {})
+        for key, polarity in loaded[1].get("recorded", {}).items():
+            assert facts.get(key, {}).get("polarity") == polarity, (trial, key)
+        said = {t["user"] for t in turns}
+        for text, item_id in (("I liked Star Wars", "50"), ("I liked Fargo", "100")):
+            if text in said:
+                assert facts[item_id]["polarity"] == "liked", (trial, item_id)
         store.close()
