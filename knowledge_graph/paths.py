@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -29,6 +30,8 @@ class KGPath:
         weight: The path's contribution to the candidate's score.
         text: The path in words, e.g. 'Alien (1979) -director-> Ridley Scott <-director-
             Blade Runner (1982)'.
+        names: The display name of each node ('' for a nameless entity), so a justification
+            can be checked against the path without parsing `text`.
     """
 
     nodes: tuple[str, ...]
@@ -38,6 +41,7 @@ class KGPath:
     seed_kind: SeedKind
     weight: float
     text: str
+    names: tuple[str, ...] = ()
 
     def data(self) -> dict[str, Any]:
         """The path as plain JSON-able data (for Evidence.data)."""
@@ -47,6 +51,8 @@ class KGPath:
             "seed": self.seed,
             "seed_kind": self.seed_kind,
             "weight": round(self.weight, 6),
+            "names": list(self.names),
+            "directions": list(self.directions),
         }
 
 
@@ -113,7 +119,21 @@ def make_path(kg: KnowledgeGraph, nodes: Sequence[str], seed_kind: SeedKind, wei
         nodes=tuple(nodes), relations=tuple(relations), directions=tuple(directions),
         seed=nodes[0], seed_kind=seed_kind, weight=float(weight),
         text=path_text(kg, nodes, relations, directions),
+        names=tuple(kg.name(n) for n in nodes),
     )
+
+
+_NAMED: dict[int, tuple[weakref.ref[KnowledgeGraph], np.ndarray]] = {}
+
+
+def named_entities(kg: KnowledgeGraph) -> np.ndarray:
+    """Per entity column, whether the entity has a display name (cached per graph)."""
+    cached = _NAMED.get(id(kg))
+    if cached is not None and cached[0]() is kg:
+        return cached[1]
+    mask = np.array([bool(kg.name(e)) for e in kg.entity_ids], dtype=bool)
+    _NAMED[id(kg)] = (weakref.ref(kg), mask)
+    return mask
 
 
 def _take_rows(m: sparse.csr_matrix, rows: np.ndarray) -> sparse.csr_matrix:
@@ -152,7 +172,8 @@ def _best_per_row(sub: sparse.csr_matrix,
 def strongest_paths(kg: KnowledgeGraph, rows: Sequence[int], *, two_hop: sparse.csr_matrix,
                     one_hop: sparse.csr_matrix, links: sparse.csr_matrix,
                     seed_rows: Sequence[int], seed_cols: Sequence[int],
-                    weights: Mapping[str, float], default: float) -> list[KGPath | None]:
+                    weights: Mapping[str, float], default: float,
+                    named_only: bool = False) -> list[KGPath | None]:
     """For each candidate row, the path that contributes most to its score.
 
     The matrices are those the expansion scores with, so each chosen path is one term of
@@ -170,9 +191,12 @@ def strongest_paths(kg: KnowledgeGraph, rows: Sequence[int], *, two_hop: sparse.
         seed_cols: Columns of the seed entities.
         weights: Relation weights (to pick the strongest relation between two nodes).
         default: Weight of relations missing from `weights`.
+        named_only: Choose only among paths whose entities have names (a path through a
+            nameless Freebase entity, "(an actor)", explains nothing to a user); the score
+            is unchanged, only the path shown.
 
     Returns:
-        One path per row; None where no seed reaches the candidate.
+        One path per row; None where no (named, with `named_only`) seed path reaches it.
     """
     rows = np.asarray(rows, dtype=np.int64)
     if rows.size == 0:
@@ -186,6 +210,8 @@ def strongest_paths(kg: KnowledgeGraph, rows: Sequence[int], *, two_hop: sparse.
         better = vals > seed_weight[cols]
         seed_weight[cols[better]] = vals[better]
         seed_of[cols[better]] = s
+    if named_only:
+        seed_weight[~named_entities(kg)] = 0.0
     via_entity, entity = _best_per_row(_take_rows(two_hop, rows), seed_weight)
     is_seed = np.zeros(links.shape[1], dtype=np.float64)
     is_seed[list(seed_rows)] = 1.0

@@ -184,4 +184,7 @@ def test_ml100k_star_wars(ml100k: Catalog, tmp_path: Path) -> None:
     assert all(c.evidence and c.evidence[0].kind == "kg_path" for c in got)
     from_item = tool.score(liked("50"), 10, ToolState())
     assert len(from_item) == 10 and "50" not in ids(from_item)
-    assert all(c.evidence[0].text.startswith("Star Wars (1977) -") for c in from_item)
+    # Shown paths run through named entities only: no "(an actor)" (issue 14).
+    shown = [c.evidence[0] for c in from_item if c.evidence]
+    assert shown and all(ev.text.startswith("Star Wars (1977) -") for ev in shown)
+    assert all(all(ev.data["names"]) and "(a" not in ev.text for ev in shown)

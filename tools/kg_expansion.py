@@ -18,6 +18,7 @@ from knowledge_graph import (
     load_or_build,
 )
 from knowledge_graph.graph import graph_path
+from knowledge_graph.paths import KGPath, strongest_paths
 from tools.base import (
     Candidate,
     ConvrecTool,
@@ -132,14 +133,29 @@ class KGExpansionTool(ConvrecTool):
             liked=profile.liked_items, entities=profile.entities,
             disliked=profile.disliked_items, k=k,
             keep=None if constraints.is_empty() else keep,
-            candidate_ids=state.candidate_ids, excluded_ids=state.excluded_ids,
+            candidate_ids=state.candidate_ids, excluded_ids=state.excluded_ids, explain=False,
         )
+        paths = self._named_paths([e.item_id for e in expansions], profile)
         return [
             Candidate(
                 item_id=e.item_id,
                 score=e.score,
-                evidence=[Evidence(tool=self.name, kind="kg_path", text=e.path.text,
-                                   data=e.path.data())] if e.path.text else [],
+                evidence=[Evidence(tool=self.name, kind="kg_path", text=path.text,
+                                   data=path.data())] if path is not None and path.text else [],
             )
-            for e in expansions
+            for e, path in zip(expansions, paths, strict=True)
         ]
+
+    def _named_paths(self, item_ids: list[str], profile: ProfileInputs) -> list[KGPath | None]:
+        """Each item's strongest path through named entities only (none: no KG evidence).
+
+        A path through a nameless Freebase entity (ml-100k's "(an actor)") tells the user
+        nothing, so the explanation falls back to the best named path (a shared genre or
+        decade) or to no KG evidence at all; the scores are not affected.
+        """
+        x = self.expander
+        return strongest_paths(
+            self.kg, x.rows_of(item_ids), two_hop=x.two_hop, one_hop=x.one_hop, links=x.links,
+            seed_rows=x.rows_of(profile.liked_items), seed_cols=x.cols_of(profile.entities),
+            weights=x.settings.relation_weights, default=x.settings.default_weight,
+            named_only=True)
