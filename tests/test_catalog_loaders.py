@@ -64,6 +64,21 @@ def test_embedded_folder_is_small_licensed_and_complete() -> None:
         assert needed in attribution, needed
 
 
+@pytest.mark.skipif(not (ROOT / ".git").exists(), reason="not a git checkout")
+def test_repository_size_allows_only_the_catalog_folder() -> None:
+    """CI's size check: the embedded catalog folder (<= 10 MB) is the only data committed."""
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, check=True,
+                             capture_output=True).stdout.decode().split("\0")
+    files = [ROOT / f for f in tracked if f and (ROOT / f).is_file()]
+    folder = [f for f in files if "/data/movielens-redial/" in f.as_posix()]
+    assert sum(f.stat().st_size for f in folder) <= 10 * 1024 * 1024
+    big = [f.name for f in files if f not in folder and f.stat().st_size > 2 * 1024 * 1024]
+    assert not big, f"large tracked files (data, models and caches stay out of the repo): {big}"
+    raw = {"ratings.csv", "kg.json", "id2info.json", "u.data", "ml-100k.inter", "ml-100k.kg",
+           "ml-100k.item"}
+    assert not [f for f in files if f.name in raw or f.suffix in (".gguf", ".safetensors")]
+
+
 def test_regeneration_reproduces_the_committed_files(shared_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "movielens-redial"
     subprocess.run([sys.executable, str(ROOT / "scripts" / "build_catalog_data.py"),
