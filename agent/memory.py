@@ -276,6 +276,7 @@ def policy_view(session: Session) -> UserProfile:
     """The profile the interview policy judges: this session's own beliefs, so a returning
     user is still interviewed; but the whole profile when the session knows nothing yet and
     memory holds likes ("any ideas?" recommends from what is remembered)."""
+    _claim_restated(session)
     remembered = session.state.remembered
     if not remembered:
         return session.profile
@@ -283,6 +284,19 @@ def policy_view(session: Session) -> UserProfile:
     if view.is_empty() and "liked" in remembered.values():
         return session.profile
     return view
+
+
+def _claim_restated(session: Session) -> None:
+    """Remembered beliefs the user restated in this message become this session's own (and
+    are recorded again, with a fresh time)."""
+    reading = session.last_reading
+    if reading is None or not session.state.remembered:
+        return
+    for span in reading.spans:
+        if span.value and span.label in ("liked", "disliked", "seen") \
+                and session.state.remembered.get(span.value) is not None:
+            session.state.remembered.pop(span.value, None)
+            session.state.recorded.pop(span.value, None)
 
 
 def welcome(session: Session, reply: Reply) -> None:

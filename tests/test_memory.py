@@ -235,3 +235,21 @@ def test_real_model_two_sessions(real_agent, ml100k) -> None:  # type: ignore[no
     ids = _ids(reply)
     assert seen not in ids and not {ALIEN, BLADE_RUNNER} & set(ids)
     assert {ALIEN, BLADE_RUNNER} & set(reply.profile.liked_ids())
+
+
+def test_profile_pane_marks_remembered_beliefs_and_lets_them_be_forgotten() -> None:
+    from agent import LinkedItem
+    from tui.widgets.profile import REMEMBERED, ProfilePane
+
+    profile = UserProfile(liked_items=[LinkedItem(item_id="1", title="Toy Story (1995)"),
+                                       LinkedItem(item_id="2", title="Alien (1979)")],
+                          disliked_entities=["genre:horror"], feedback={"3": "seen", "4": "seen"})
+    pane = ProfilePane()
+    pane.show_profile(profile, lambda i: f"Title {i}", {"2": "liked", "genre:horror": "disliked",
+                                                        "3": "seen"})
+    beliefs = pane.beliefs()
+    assert ("liked_item", "1", "Toy Story (1995)") in beliefs  # this session's
+    assert ("liked_item", "2", "Alien (1979)" + REMEMBERED) in beliefs
+    assert ("disliked_entity", "genre:horror", "horror (genre)" + REMEMBERED) in beliefs
+    assert ("liked_item", "3", "Title 3" + REMEMBERED) in beliefs  # a remembered seen: forgettable
+    assert "Title 4" in pane.lines() and all(v != "4" for _, v, _ in beliefs)

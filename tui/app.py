@@ -155,7 +155,8 @@ class ConvrecApp(App[None]):
 
     def _show_profile(self) -> None:
         if self.session is not None:
-            self.profile_pane.show_profile(self.session.profile, self._title_of)
+            self.profile_pane.show_profile(self.session.profile, self._title_of,
+                                           self.session.state.remembered)
             self.cards.sync_feedback(dict(self.session.profile.feedback))
 
     def _new_session(self) -> None:

@@ -13,6 +13,8 @@ from agent import UserProfile
 
 TitleOf = Callable[[str], str]
 EMPTY = "Nothing yet: tell me about movies you like."
+REMEMBERED = "  · remembered"
+"""The mark of a belief from an earlier session (the rest are this session's)."""
 
 
 def entity_label(entity: str) -> str:
@@ -21,19 +23,28 @@ def entity_label(entity: str) -> str:
     return f"{name} ({kind})" if name else entity
 
 
-def belief_rows(profile: UserProfile, title_of: TitleOf) -> list[tuple[str, list[Option]]]:
+def belief_rows(profile: UserProfile, title_of: TitleOf,
+                remembered: dict[str, str] | None = None) -> list[tuple[str, list[Option]]]:
     """Groups of (heading, options); an option id is '<belief kind>|<value>'.
 
-    Seen items and genre filters are shown but disabled: `Session.remove_belief` has no kind
-    for them (a genre filter goes away with its disliked genre).
+    Beliefs seeded from the user's long-term memory (`remembered`, key -> polarity) are marked
+    REMEMBERED; the rest were learned in this session. Seen items and genre filters are shown
+    but disabled (a genre filter goes away with its disliked genre), except a remembered seen
+    item, which can be forgotten (removing it as an item drops its "seen" mark).
     """
+    remembered = remembered or {}
+
+    def mark(label: str, key: str) -> str:
+        return f"{label}{REMEMBERED}" if key in remembered else label
+
     liked_titles = {i.item_id: i.title for i in profile.liked_items}
     disliked_titles = {i.item_id: i.title for i in profile.disliked_items}
-    liked = [Option(liked_titles.get(i) or title_of(i), id=f"liked_item|{i}")
+    liked = [Option(mark(liked_titles.get(i) or title_of(i), i), id=f"liked_item|{i}")
              for i in profile.liked_ids()]
-    disliked = [Option(disliked_titles.get(i) or title_of(i), id=f"disliked_item|{i}")
+    disliked = [Option(mark(disliked_titles.get(i) or title_of(i), i), id=f"disliked_item|{i}")
                 for i in profile.disliked_ids()]
-    seen = [Option(title_of(i), id=f"seen|{i}", disabled=True)
+    seen = [Option(mark(title_of(i), i), id=f"liked_item|{i}") if i in remembered
+            else Option(title_of(i), id=f"seen|{i}", disabled=True)
             for i, kind in profile.feedback.items() if kind == "seen"]
     c = profile.constraints
     constraints = []
@@ -49,9 +60,11 @@ def belief_rows(profile: UserProfile, title_of: TitleOf) -> list[tuple[str, list
         ("Not for me", disliked),
         ("Seen", seen),
         ("Liked genres, people, tags",
-         [Option(entity_label(e), id=f"liked_entity|{e}") for e in profile.liked_entities]),
+         [Option(mark(entity_label(e), e), id=f"liked_entity|{e}")
+          for e in profile.liked_entities]),
         ("Disliked genres, people, tags",
-         [Option(entity_label(e), id=f"disliked_entity|{e}") for e in profile.disliked_entities]),
+         [Option(mark(entity_label(e), e), id=f"disliked_entity|{e}")
+          for e in profile.disliked_entities]),
         ("Keywords", [Option(k, id=f"keyword|{k}") for k in profile.keywords]),
         ("Constraints", constraints),
     ]
@@ -83,11 +96,13 @@ class ProfilePane(OptionList):
         self.border_title = "What I believe about you"
         self.show_profile(UserProfile(), str)
 
-    def show_profile(self, profile: UserProfile, title_of: TitleOf) -> None:
-        """Show a profile, keeping the highlight near where it was."""
+    def show_profile(self, profile: UserProfile, title_of: TitleOf,
+                     remembered: dict[str, str] | None = None) -> None:
+        """Show a profile (beliefs from memory marked), keeping the highlight near where it
+        was."""
         previous = self.highlighted
         options: list[Option | None] = []
-        for heading, rows in belief_rows(profile, title_of):
+        for heading, rows in belief_rows(profile, title_of, remembered):
             if rows:
                 options.append(Option(f"── {heading}", id=f"heading|{heading}", disabled=True))
                 options.extend(rows)
