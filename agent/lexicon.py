@@ -91,7 +91,11 @@ ASK_WORDS = re.compile(
     r"\b(recommend\w*|suggest\w*|suggestion\w*|show me|what should i watch|give me|any ideas|"
     r"ideas for|what (do|have) you (have|got)|looking for|in the mood for|can you find|"
     r"something (to watch|good)|any good|what else|anything else|more like|another one|"
-    r"surprise me|what would you)\b", re.IGNORECASE)
+    r"surprise me|what would you)\b"
+    r"|^\W*(something|anything|some|a|an|any|like|more|movies? like|films? like)\s+\w+"
+    r"|\b(something|anything|movies?|films?)\s+(with|by|like|similar to|starring)\b",
+    re.IGNORECASE)
+"""A request for suggestions now (with something known, the agent recommends)."""
 
 # Cues before a mention that set its label (checked inside the mention's clause).
 NEGATIVE_CUES = re.compile(
