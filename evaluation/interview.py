@@ -38,6 +38,8 @@ from tools.registry import ToolRegistry
 
 log = logging.getLogger(__name__)
 
+ITEMS_ONLY_TOOLS = frozenset({"vector_retrieval"})
+"""Tools that read item texts only (no interactions): safe to build on the full catalog."""
 DEFAULT_METHODS = ("random", "popularity", "cf", "retrieval", "kg", "fused", "agent", "oracle")
 
 
@@ -225,7 +227,15 @@ def run_interviews(catalog_name: str = "movielens-redial", data_dir: Path | str 
     if tools is None and any(m in TOOL_OF or m == "fused" for m in names):
         wanted = sorted({TOOL_OF[m] for m in names if m in TOOL_OF}
                         | (set(TOOL_OF.values()) if "fused" in names else set()))
-        tools, failed = build_tools(split.train_catalog, settings, wanted, show_progress)
+        # the vector index reads only items (never ratings), so it is opened on the full
+        # catalog, whose store exists, instead of embedding every item again for the split
+        items_only = [n for n in wanted if n in ITEMS_ONLY_TOOLS]
+        tools, failed = build_tools(split.train_catalog, settings,
+                                    [n for n in wanted if n not in items_only], show_progress)
+        if items_only:
+            more, why = build_tools(catalog, settings, items_only, show_progress)
+            tools.update(more)
+            failed.update(why)
         skipped.update({f"tool:{n}": why for n, why in failed.items()})
     agent = None
     tmp: tempfile.TemporaryDirectory[str] | None = None
