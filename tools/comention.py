@@ -476,8 +476,10 @@ class CoMentionTool(ConvrecTool):
                 text = f"{title} was recommended after {seed_title} in {n} {times}."
             else:
                 data["n_users"] = n
+                data["min_rating"] = float(table.meta.get("positive", POSITIVE_RATING))
                 people = "person" if n == 1 else "people"
-                text = f"{n} {people} rated {title} highly soon after rating {seed_title} highly."
+                r = f"{data['min_rating']:g}"
+                text = f"{n} {people} rated {title} {r}+ soon after rating {seed_title} {r}+."
             evidence.append(Evidence(tool=self.name, kind=KIND, text=text, data=data))
         return Candidate(item_id=item_id, score=score, evidence=evidence)
 
