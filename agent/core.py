@@ -12,7 +12,7 @@ import numpy as np
 from agent import memory
 from agent.backends.base import LLMBackend
 from agent.linking import EntityLinker
-from agent.planner import PlanResult, run_plan
+from agent.planner import PlanResult, planner_ranker, run_plan
 from agent.profile import UserProfile
 from agent.reading import Reader
 from agent.session import Session, SessionState
@@ -22,6 +22,7 @@ from catalog.errors import ArtifactError, UserFacingError
 from catalog.loading import load_catalog
 from catalog.models import Catalog, Interactions
 from tools.base import ConvrecTool, ToolResources
+from tools.ranker import LearnedRanker
 from tools.registry import ToolRegistry
 
 log = logging.getLogger(__name__)
@@ -94,15 +95,18 @@ class Agent:
         report("ready", 1.0)
         agent = cls(settings, catalog, backend, created.tools, store)
         agent.failed_tools = created.failed
+        agent.ranker = planner_ranker(settings.ranker, cache, catalog)
         return agent
 
     failed_tools: dict[str, str] = {}
+    ranker: LearnedRanker | None = None
+    """The learned ranker the planner re-orders candidates with (None: reciprocal rank)."""
 
     def plan(self, profile: UserProfile, weights: dict[str, float] | None = None,
              session_id: str = "") -> PlanResult:
         """Route, run and fuse the tools for a profile (no LLM involved)."""
         return run_plan(self.tools, self.catalog, profile.to_inputs(), profile.excluded_ids(),
-                        weights=weights or None, session_id=session_id)
+                        weights=weights or None, session_id=session_id, ranker=self.ranker)
 
     def session(self, user_id: str = "local", session_id: str | None = None) -> Session:
         """A new session, or the saved one with `session_id` (resumed from the store).

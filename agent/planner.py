@@ -1,11 +1,12 @@
 """Plan-first tool use: route from the profile to every tool whose inputs are present,
-fan out, fuse, filter."""
+fan out, fuse (reciprocal rank, or a learned ranker over the fused candidates), filter."""
 
 from __future__ import annotations
 
 import logging
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from catalog.models import Catalog
 from tools.base import (
@@ -18,6 +19,7 @@ from tools.base import (
     ToolState,
 )
 from tools.fusion import fuse
+from tools.ranker import LearnedRanker, load_ranker
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,21 @@ class PlanResult:
     results: list[ToolResult] = field(default_factory=list)
     tools_used: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+
+
+def planner_ranker(setting: str, cache_dir: Path, catalog: Catalog) -> LearnedRanker | None:
+    """The learned ranker the `ranker` setting asks for; None (reciprocal-rank fusion) for
+    "rrf" or when no ranker is installed for the catalog (`convrec train ranker` installs one).
+
+    Raises:
+        ArtifactError: when the installed ranker is damaged (naming the fix).
+    """
+    if setting != "learned":
+        return None
+    ranker = load_ranker(cache_dir, catalog)
+    if ranker is None:
+        log.info("no learned ranker for %s; fusing by reciprocal rank", catalog.name)
+    return ranker
 
 
 def route(tools: dict[str, ConvrecTool], inputs: ProfileInputs) -> list[str]:
@@ -62,8 +79,12 @@ def popular_candidates(catalog: Catalog, inputs: ProfileInputs, excluded: set[st
 
 def run_plan(tools: dict[str, ConvrecTool], catalog: Catalog, inputs: ProfileInputs,
              excluded: set[str], k: int = 100, weights: dict[str, float] | None = None,
-             session_id: str = "") -> PlanResult:
-    """Run every routed tool, fuse with reciprocal rank, drop excluded/disallowed items."""
+             session_id: str = "", ranker: LearnedRanker | None = None) -> PlanResult:
+    """Run every routed tool, fuse, drop excluded/disallowed items.
+
+    Fusion is reciprocal rank (with the session's feedback weights); with a `ranker`, the
+    fused candidates are re-ordered by the learned model (`timings["ranker"]`).
+    """
     names = route(tools, inputs)
     state = ToolState(session_id=session_id, excluded_ids=set(excluded))
     plan = PlanResult(candidates=[], tools_used=names)
@@ -75,14 +96,30 @@ def run_plan(tools: dict[str, ConvrecTool], catalog: Catalog, inputs: ProfileInp
             log.warning("tool %s failed: %s", name, result.error)
         plan.results.append(result)
     start = time.perf_counter()
-    ok = [r for r in plan.results if not r.error and r.candidates]
+    plan.candidates = rank_results(plan.results, catalog, inputs, excluded, k, weights, ranker,
+                                   plan.timings)
+    proposed = any(r.candidates for r in plan.results if not r.error)
+    if not proposed and "popularity" not in plan.tools_used:
+        plan.tools_used.append("popularity")
+    plan.timings["fusion"] = time.perf_counter() - start - plan.timings.get("ranker", 0.0)
+    return plan
+
+
+def rank_results(results: list[ToolResult], catalog: Catalog, inputs: ProfileInputs,
+                 excluded: set[str], k: int = 100, weights: dict[str, float] | None = None,
+                 ranker: LearnedRanker | None = None,
+                 timings: dict[str, float] | None = None) -> list[Candidate]:
+    """Fuse the tools' results (RRF, then the learned ranker when given), fall back to
+    popularity when no tool proposed anything, and drop excluded or disallowed items."""
+    ok = [r for r in results if not r.error and r.candidates]
     fused = fuse(ok, method="rrf", weights=weights) if ok else []
     if not fused:
         fused = popular_candidates(catalog, inputs, excluded, k)
-        if "popularity" not in plan.tools_used:
-            plan.tools_used.append("popularity")
-    plan.candidates = [c for c in fused if c.item_id not in excluded
-                       and c.item_id in catalog.items
-                       and inputs.constraints.allows(catalog.items[c.item_id])]
-    plan.timings["fusion"] = time.perf_counter() - start
-    return plan
+    fused = [c for c in fused if c.item_id not in excluded and c.item_id in catalog.items
+             and inputs.constraints.allows(catalog.items[c.item_id])]
+    if ranker is not None and ok and fused:
+        start = time.perf_counter()
+        fused = ranker.rerank(inputs, ok, fused, weights)
+        if timings is not None:
+            timings["ranker"] = time.perf_counter() - start
+    return fused

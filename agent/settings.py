@@ -48,6 +48,10 @@ class Settings(BaseSettings):
                                      "(postgresql://user@host/db); when set it replaces the "
                                      "SQLite file, so agents on many machines share them.")
     n_recommendations: int = Field(5, ge=1, le=20, description="Items per recommendation turn.")
+    ranker: Literal["learned", "rrf"] = Field(
+        "learned", description="How the tools' candidates are ordered: the learned ranker "
+        "trained by `convrec train ranker` (reciprocal-rank fusion while none is installed), "
+        "or reciprocal-rank fusion alone.")
     justify_with_llm: bool = Field(True, description="Let the LLM write text at all (False: "
                                    "templates for every question and justification).")
     llm_justified: int = Field(1, ge=0, le=20, description="How many of the top cards the LLM "

@@ -79,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     from convrec.memory_cmd import add_memory_command
 
     add_memory_command(sub, _common)
-    for name, module in (("bench", "benchmarks.cli"), ("eval", "evaluation.cli")):
+    for name, module in (("bench", "benchmarks.cli"), ("eval", "evaluation.cli"),
+                         ("train", "evaluation.train_ranker")):
         p = sub.add_parser(name, help=f"{name} commands")
         p.set_defaults(lazy_module=module)
         _attach_lazy(p, module)
