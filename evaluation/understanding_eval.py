@@ -309,11 +309,12 @@ def _mentions(values: dict[str, Any], fields: Iterable[str], kind: str) -> set[t
 
 
 def score(rows: list[dict[str, Any]], preds: list[Prediction]) -> dict[str, Any]:
-    """Micro-averaged precision/recall/F1 per field, mention F1, invented-title rate, mood ->
-    genre recall, intent accuracy, latency and LLM calls."""
+    """Micro-averaged precision/recall/F1 per field, mention F1, invented-title rate (and the
+    share of chit-chat with an "unknown title"), mood -> genre recall, intent accuracy, latency
+    and LLM calls."""
     counts = {k: [0, 0, 0] for k in FIELDS + YEAR_FIELDS + ("mentions",)}
     mood_hit = mood_total = 0
-    chit_total, invented = 0, []
+    chit_total, invented, unknown_chit = 0, [], []
     intent_ok, confusion = 0, {g: Counter() for g in INTENTS}
     for row, pred in zip(rows, preds, strict=True):
         gold = row["gold"]
@@ -339,6 +340,8 @@ def score(rows: list[dict[str, Any]], preds: list[Prediction]) -> dict[str, Any]
             chit_total += 1
             if produced:
                 invented.append(row["id"])
+            if pred.unknown:
+                unknown_chit.append(row["id"])
         if row["source"] == "everyday" and "mood" in row["tags"]:
             for k in GENRE_FIELDS:
                 g = set(gold.get(k) or [])
@@ -354,6 +357,8 @@ def score(rows: list[dict[str, Any]], preds: list[Prediction]) -> dict[str, Any]
         "mentions": prf(*counts["mentions"]),
         "invented_title_rate_chitchat": len(invented) / chit_total if chit_total else None,
         "n_chitchat": chit_total, "invented_ids": invented,
+        "unknown_rate_chitchat": len(unknown_chit) / chit_total if chit_total else None,
+        "unknown_ids_chitchat": unknown_chit,
         "mood_genre_recall": mood_hit / mood_total if mood_total else None,
         "n_mood_genres": mood_total,
         "intent_accuracy": intent_ok / len(rows) if rows else None,
@@ -457,7 +462,8 @@ def understanding_table(results: dict[str, Any]) -> str:
     lines.append(f"{'messages':<18}" + "".join(f"{s['n']:>24}" for _, s in parts))
     o = results["overall"]
     lines.append(f"LLM calls: {o['llm_calls']}; errors: {o['errors']}; chit-chat with a title "
-                 f"or person: {', '.join(o['invented_ids']) or 'none'}")
+                 f"or person: {', '.join(o['invented_ids']) or 'none'}; chit-chat answered "
+                 f"'I don't know ...': {len(o['unknown_ids_chitchat'])}/{o['n_chitchat']}")
     return "\n".join(lines)
 
 

@@ -93,6 +93,7 @@ def test_score_known_answer() -> None:
         _pred("react", 3.0, 2, liked_titles=["C (2000)"], people=["P Q"]),
     ]
     preds[2].year_min, preds[2].year_max = 1990, 2000
+    preds[1].unknown = ["Hello"]
     s = score(rows, preds)
     liked = s["fields"]["liked_titles"]  # tp A; fp N, Hello, C; fn B
     assert (liked["tp"], liked["fp"], liked["fn"]) == (1, 3, 1)
@@ -106,6 +107,7 @@ def test_score_known_answer() -> None:
     m = s["mentions"]  # gold A, B, C, P; produced A, (N allowed), Hello, C, P
     assert (m["tp"], m["fp"], m["fn"]) == (3, 1, 1)
     assert s["invented_title_rate_chitchat"] == 1.0 and s["invented_ids"] == ["b"]
+    assert s["unknown_rate_chitchat"] == 1.0 and s["unknown_ids_chitchat"] == ["b"]
     assert s["mood_genre_recall"] == 1.0
     assert s["intent_accuracy"] == pytest.approx(2 / 3)
     assert s["intent_confusion"]["chat"] == {"prefs": 1}
@@ -155,9 +157,11 @@ def test_scorer_runs_on_a_slice_with_the_scripted_backend(rows: list[dict], tmp_
     preds = [_pred(m["intent"], m["seconds"], m["llm_calls"], **{k: m[k] for k in FIELDS})
              for m in results["messages"]]
     for p, m in zip(preds, results["messages"], strict=True):
-        p.year_min, p.year_max = m["year_min"], m["year_max"]
+        p.year_min, p.year_max, p.unknown = m["year_min"], m["year_max"], m["unknown"]
     again = score(picked, preds)
-    assert again["fields"] == overall["fields"] and again["mentions"] == overall["mentions"]
+    for key in ("fields", "mentions", "invented_ids", "unknown_ids_chitchat", "intent_accuracy",
+                "mood_genre_recall", "llm_calls"):
+        assert again[key] == overall[key], key
     assert set(results["by_source"]) == {"redial-dev", "everyday"}
     assert results["by_source"]["everyday"]["n"] + results["by_source"]["redial-dev"]["n"] == 7
     titles = {i.display_title for i in redial_catalog.items.values()}
