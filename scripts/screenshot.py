@@ -11,7 +11,7 @@ from agent import Agent
 from agent.settings import load_settings
 from tui import ConvrecApp
 
-MESSAGES = ["I loved Alien and Star Wars, nothing with horror"]
+MESSAGES = ["something with Jim Carrey"]  # a first request the old default (ml-100k) failed
 
 
 async def shoot(out: Path, messages: list[str], size: tuple[int, int]) -> None:
