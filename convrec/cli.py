@@ -49,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command."""
     parser = argparse.ArgumentParser(prog="convrec", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("setup", help="install the default model and catalog, build artifacts")
+    p = sub.add_parser("setup", help="install the model (and ml-100k with --catalog ml-100k), "
+                       "build the catalog's artifacts")
     _common(p)
     p.add_argument("--no-build", action="store_true", help="skip building the artifacts")
     p = sub.add_parser("build", help="build and cache the catalog's artifacts")
@@ -135,7 +136,9 @@ def cmd_setup(args: argparse.Namespace) -> int:
         from agent.model_files import resolve_model_path
 
         resolve_model_path(settings.model, cache)
-    if ml100k.install(cache):
+    # movielens-redial is embedded in the package; ml-100k may not be redistributed and is
+    # fetched only when it is the catalog (`convrec setup --catalog ml-100k`).
+    if settings.catalog == "ml-100k" and ml100k.install(cache):
         did.append("catalog ml-100k")
     if not args.no_build:
         if _build(settings, rebuild=False):
