@@ -16,7 +16,7 @@ from catalog.text import safe_text
 log = logging.getLogger(__name__)
 
 SchemaMode = Literal["json_object", "json_schema"]
-SERVER_HINT = "start it (e.g. `python -m llama_cpp.server --model PATH`) or correct llm_url"
+SERVER_HINT = "start it (e.g. `convrec serve llm`) or correct llm_url"
 
 
 def api_root(base_url: str) -> str:
@@ -29,13 +29,18 @@ class HttpBackend:
     """An `LLMBackend` that posts to `<base_url>/v1/chat/completions`.
 
     JSON schemas are sent the way the server understands them: `schema_mode="json_object"`
-    sends `{"type": "json_object", "schema": ...}` (llama.cpp's server: it compiles the
-    schema into a grammar); `"json_schema"` sends OpenAI's structured-output form
-    `{"type": "json_schema", "json_schema": {"name": ..., "schema": ..., "strict": true}}`
-    (vLLM, OpenAI). llama-cpp-python 0.3.36's server rejects the second form (HTTP 422).
+    sends `{"type": "json_object", "schema": ...}`, which both llama.cpp servers compile into
+    a grammar (llama-cpp-python's and llama.cpp's own `llama-server`, which also reads
+    `json_schema`/`grammar` at the top level and the OpenAI form below); `"json_schema"` sends
+    OpenAI's structured-output form `{"type": "json_schema", "json_schema": {"name": ...,
+    "schema": ..., "strict": true}}` (vLLM, OpenAI, llama-server). llama-cpp-python 0.3.36's
+    server rejects that second form (HTTP 422). llama-server reuses a slot's cached prompt
+    prefix by default (`cache_prompt` true) and picks the slot whose cache matches best, so
+    nothing extra is sent for caching; `n_probs`/`id_slot` are not used.
 
-    Streaming uses server-sent events. Servers that send no usage in a stream (llama.cpp's)
-    get token counts estimated from the text, flagged by `extra["usage_estimated"]`.
+    Streaming uses server-sent events; `stream_options.include_usage` asks for token counts
+    in the last event (llama-server sends them). Servers that send none (llama-cpp-python's)
+    get counts estimated from the text, flagged by `extra["usage_estimated"]`.
 
     Args:
         base_url: Server root, e.g. `http://127.0.0.1:8000` or `http://127.0.0.1:8000/v1`.
