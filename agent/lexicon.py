@@ -13,7 +13,10 @@ GENRE_WORDS: dict[str, str] = {
     "humor": "comedy", "humour": "comedy", "humorous": "comedy", "goofy": "comedy",
     "silly": "comedy", "lighthearted": "comedy", "light hearted": "comedy", "witty": "comedy",
     "slapstick": "comedy", "spoof": "comedy", "parody": "comedy", "stoner": "comedy",
-    "rom com": "romance", "romcom": "romance", "rom coms": "romance", "romcoms": "romance",
+    "rom com": "romance|comedy", "romcom": "romance|comedy", "rom coms": "romance|comedy",
+    "romcoms": "romance|comedy", "romantic comedy": "romance|comedy",
+    "romantic comedies": "romance|comedy", "adrenaline": "action", "adrenaline rush": "action",
+    "thrill ride": "action", "space adventure": "sci-fi", "space documentary": "documentary",
     # horror
     "scary": "horror", "horror": "horror", "horrors": "horror", "horror movie": "horror",
     "creepy": "horror", "spooky": "horror", "frightening": "horror", "terrifying": "horror",
@@ -25,9 +28,10 @@ GENRE_WORDS: dict[str, str] = {
     "animation": "animation", "animated": "animation", "cartoon": "animation",
     "cartoons": "animation", "anime": "animation", "pixar": "animation",
     "children": "children", "kids": "children", "kid": "children", "for my kids": "children",
-    "for the kids": "children", "my kids": "children", "my son": "children",
-    "my daughter": "children", "kid friendly": "children", "kids movie": "children",
-    "family": "children", "family friendly": "children", "family movie": "children",
+    "for the kids": "children", "for my son": "children", "for my daughter": "children",
+    "with my kids": "children", "with the kids": "children", "for kids": "children",
+    "kid friendly": "children", "kids movie": "children", "kids movies": "children",
+    "family friendly": "children", "family movie": "children", "family movies": "children",
     "childrens": "children", "disney": "children", "toddler": "children",
     # drama
     "drama": "drama", "dramas": "drama", "dramatic": "drama", "tearjerker": "drama",
@@ -92,7 +96,7 @@ ASK_WORDS = re.compile(
     r"ideas for|what (do|have) you (have|got)|looking for|in the mood for|can you find|"
     r"something (to watch|good)|any good|what else|anything else|more like|another one|"
     r"surprise me|what would you)\b"
-    r"|^\W*(something|anything|some|a|an|any|like|more|movies? like|films? like)\s+\w+"
+    r"|^\W*(like|more like|movies? like|films? like)\s+\w+"
     r"|\b(something|anything|movies?|films?)\s+(with|by|like|similar to|starring)\b",
     re.IGNORECASE)
 """A request for suggestions now (with something known, the agent recommends)."""
@@ -108,7 +112,9 @@ POSITIVE_CUES = re.compile(
     r"great|good|awesome|amazing|best|want|wanna|mood for|looking for|similar to|such as|"
     r"prefer|recommend|fun|cool|classic|brilliant|fantastic|excellent)\b", re.IGNORECASE)
 SEEN_CUES = re.compile(r"\b(seen|saw|watched|have watched|already seen)\b", re.IGNORECASE)
-UNSEEN_CUES = re.compile(r"\b(haven'?t|have not|never|not) (yet )?(seen|watched|saw)\b",
+UNSEEN_CUES = re.compile(r"\b(haven'?t|havent|have not|never|not|didn'?t|did not|"
+                         r"don'?t think i)\b(\s+\w+){0,2}?\s+(seen|watched|saw|see)\b"
+                         r"|^\W*(no,?\s+)?(not yet|i (didn'?t|haven'?t|have not))\b",
                          re.IGNORECASE)
 QUESTION_CUES = re.compile(r"\b(have you (seen|watched)|do you know|did you see|what about|"
                            r"how about|is it|was it|heard of)\b", re.IGNORECASE)
@@ -116,15 +122,17 @@ QUESTION_CUES = re.compile(r"\b(have you (seen|watched)|do you know|did you see|
 # Whole-message reactions to the cards or suggestions just shown.
 REACT_SEEN = re.compile(
     r"\b(seen (it|that|this|them|both|all)|already seen|i'?ve seen|have seen|i saw (it|that)|"
-    r"watched (it|that|this|them)|seen that one|seen the (first|second|third|last))\b",
+    r"watched (it|that|this|them)|seen that one|seen the (first|second|third|last)|"
+    r"(it|that) was (ok|okay|alright|fine|decent))\b",
     re.IGNORECASE)
 REACT_LIKED = re.compile(
     r"\b(sounds? (good|great|fun|interesting|awesome|perfect|cool|nice)|i'?ll (check|watch|try)|"
     r"will (check|watch)|add (it|that) to|that one'?s? (good|great)|love (it|that)|"
     r"loved (it|that|them|those)|liked (it|that|them|those)|great (pick|choice|idea|suggestion)|"
     r"perfect|good (one|choice|pick|idea)|those were good|that was good|it was good|"
-    r"it'?s good|that'?s a good one|good suggestion|yes please|(is|was|were) (great|good|awesome|"
-    r"amazing)|more like)\b", re.IGNORECASE)
+    r"it'?s good|that'?s a good one|good suggestion|yes please|(is|was|were|are) (so |very |"
+    r"really |pretty )?(great|good|awesome|amazing|funny|hilarious|fun)|more like|rewatch\w*|watch it again|dig (that|it)|look (that|it) up|"
+    r"wanted to (see|watch) (it|that))\b", re.IGNORECASE)
 REACT_DISLIKED = re.compile(
     r"\b(not my (thing|cup of tea|style|taste|type)|not (that|this) one|not for me|not that|"
     r"nope|no thanks|no thank you|not interested|don'?t like (it|that|them)|didn'?t like|"
@@ -143,10 +151,10 @@ CARD_REF = re.compile(
 ERA_DECADE = re.compile(r"(?<![\d])(?:(?P<century>19|20)|')?(?P<digit>\d)0'?s\b", re.IGNORECASE)
 DECADE_WORDS = {"twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950,
                 "sixties": 1960, "seventies": 1970, "eighties": 1980, "nineties": 1990}
-ERA_RECENT = re.compile(r"\b(recent|new|newer|latest|modern|current|this year|last few years|"
-                        r"came out recently|nowadays)\b", re.IGNORECASE)
-ERA_OLD = re.compile(r"\b(old|older|classics?|oldies|vintage|golden age|black and white|"
-                     r"old school)\b", re.IGNORECASE)
+ERA_RECENT = re.compile(r"\b(recent|lately|newer|latest|modern|this year|last few years|"
+                        r"nowadays|new (movies?|films?|releases?|ones|stuff))\b", re.IGNORECASE)
+ERA_OLD = re.compile(r"\b(old(er)? (movies?|films?|classics?|stuff|ones)|classics?|oldies|"
+                     r"vintage|golden age|black and white|old school)\b", re.IGNORECASE)
 ERA_BEFORE = re.compile(r"\b(?:before|until|pre|prior to|older than)\s*-?\s*(?P<y>(?:19|20)\d\d)\b",
                         re.IGNORECASE)
 ERA_AFTER = re.compile(r"\b(?:after|since|from|post|newer than|later than)\s*-?\s*"

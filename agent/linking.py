@@ -13,6 +13,7 @@ from catalog.models import Catalog
 from catalog.text import normalize_genre, split_title_year
 
 _ARTICLES = ("the ", "a ", "an ")
+_ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", "ix": "9"}
 GENRE_SYNONYMS = {
     "scifi": "sci-fi", "sci fi": "sci-fi", "science fiction": "sci-fi", "space": "sci-fi",
     "animated": "animation", "cartoon": "animation", "cartoons": "animation",
@@ -31,7 +32,7 @@ def normalize_title(text: str) -> str:
     """Lower-case, strip accents and punctuation and a leading article."""
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     text = re.sub(r"[^a-z0-9 ]+", " ", text.lower().replace("&", " and "))
-    text = " ".join(text.split())
+    text = " ".join(_ROMAN.get(w, w) for w in text.split())
     for art in _ARTICLES:
         if text.startswith(art):
             text = text[len(art):]
@@ -59,7 +60,11 @@ class EntityLinker:
             main = item.title.split(" (")[0]
             self._titles[normalize_title(main)].append(item.id)
             for alt in re.findall(r"\(([^)]*)\)", item.title):
+                alt = re.sub(r"^(a\.k\.a\.|aka)\s+", "", alt.strip(), flags=re.IGNORECASE)
                 self._aliases[normalize_title(alt)].append(item.id)
+            redial = item.attributes.get("redial_name", "")
+            if redial:  # ReDial's own name ("Star Wars (1977)") is how people write it
+                self._aliases[normalize_title(split_title_year(redial)[0])].append(item.id)
             for sep in (":", " - "):
                 if sep in main:
                     self._aliases[normalize_title(main.split(sep)[0])].append(item.id)

@@ -19,8 +19,12 @@ LABELS: tuple[str, ...] = ("liked", "disliked", "seen", "neutral")
 
 _TOKEN = re.compile(r"[A-Za-z0-9\u00C0-\u024F][A-Za-z0-9\u00C0-\u024F'’&.\-:!?,·*]*")
 _YEAR_PAREN = re.compile(r"\(\s*((?:18|19|20)\d\d)\s*\)")
-_CLAUSE_BREAK = re.compile(r"[.!?;,]|\bbut\b|\bthough\b|\bhowever\b|\balthough\b|\bexcept\b",
-                           re.IGNORECASE)
+_CLAUSE_BREAK = re.compile(r"[.!?;,]|(?<!anything )(?<!everything )(?<!all )\bbut\b|\bthough\b|"
+                           r"\bhowever\b|\balthough\b", re.IGNORECASE)
+_TASTE_BEFORE = re.compile(r"\b(like[sd]?|love[sd]?|seen|saw|watched|enjoyed|favou?rites? (is|are|was)|"
+                           r"fan of|about|called|rewatch(ed)?)\s+(the\s+)?$", re.IGNORECASE)
+_TASTE_AFTER = re.compile(r"^\W*(is|was|are|were)\s+(my\s+)?(favou?rite|great|good|awesome|amazing|"
+                          r"the best|so good|hilarious|brilliant)", re.IGNORECASE)
 _QUOTED = re.compile(r"[\"“”‘’«»]([^\"“”«»]{2,80})[\"“”’«»]")
 _MAX_TITLE_WORDS = 10
 _SMALL_WORDS = {"of", "the", "a", "an", "and", "in", "on", "to", "at", "for", "with", "from",
@@ -102,8 +106,9 @@ class Reader:
         self.surnames: dict[str, str] = {}
         for name in sorted(fame, key=lambda n: -fame[n]):
             key = normalize_title(name)
-            if " " in key:
-                self.surnames.setdefault(key.rsplit(" ", 1)[1], name)
+            last = key.rsplit(" ", 1)[-1]
+            if " " in key and len(last) >= 3 and not last.isdigit():
+                self.surnames.setdefault(last, name)
         self.people_keys = linker._people_keys
         self.tags = {normalize_title(t): t for t in linker._tags if len(t) >= 4}
         by_year: dict[int, list[str]] = {}
@@ -116,7 +121,7 @@ class Reader:
 
     # ---- entry point -------------------------------------------------------------------
     def read(self, text: str, *, role: str = "user", context_items: list[str] | None = None,
-             slot: str | None = None) -> Reading:
+             slot: str | None = None, question: str = "") -> Reading:
         """Read one message.
 
         Args:
@@ -126,6 +131,7 @@ class Reader:
             context_items: Item ids the agent (or the other side) just showed, oldest first;
                 card references and reactions resolve against them.
             slot: The slot the agent's last question asked about ("genre", "era", ...).
+            question: The other side's last question: a bare "yes"/"no" answers it.
         """
         reading = Reading(text=text)
         tokens = [_Token(m.group(0).rstrip(".,:!?'’"), m.start(), m.start()
@@ -137,12 +143,15 @@ class Reader:
             for span in reading.spans:
                 span.label = "suggested"
             return reading
-        self._people(text, tokens, reading, slot)
         self._titles_plain(text, tokens, reading, slot)
+        self._people(text, tokens, reading, slot)
+        self._partial_titles(text, tokens, reading)
         self._genres_and_tags(text, tokens, reading, slot)
         self._eras(text, reading)
         self._cards(text, reading, context_items or [])
         self._label(text, reading, context_items or [])
+        if question and not reading.spans:
+            self._answer(text, question, reading, context_items or [], slot)
         self._intent(text, reading, context_items or [])
         self._loose_capitals(text, tokens, reading)
         reading.keywords = self._keywords(tokens, reading)
@@ -188,6 +197,8 @@ class Reader:
                     break
             if found is None:
                 found = self._fuzzy_with_year(text, before, year, reading, m.end())
+            if found is None:
+                found = self._unique_title_near_year(text, before, year, reading, m.end())
             if found is not None:
                 start, item_id = found
                 reading.spans.append(Span("title", text[start:m.end()], start, m.end(), item_id))
@@ -217,6 +228,21 @@ class Reader:
                 if item_id:
                     best = (hit[1], window[0].start, item_id)
         return (best[1], best[2]) if best else None
+
+    def _unique_title_near_year(self, text: str, before: list[_Token], year: int,
+                                reading: Reading, end: int) -> tuple[int, str] | None:
+        """A title only one catalog film has, dated a few years off: ReDial's names carry
+        release years that MovieLens sometimes dates differently (Independence Day (2000))."""
+        items = self.linker.catalog.items
+        for n in range(len(before), 0, -1):
+            window = before[-n:]
+            if not self._free(reading, window[0].start, end):
+                continue
+            ids = self.linker._titles.get(normalize_title(text[window[0].start:window[-1].end]))
+            if ids and len(ids) == 1 and items[ids[0]].year and \
+                    abs(items[ids[0]].year - year) <= 10 and window[0].capital:
+                return window[0].start, ids[0]
+        return None
 
     @staticmethod
     def _capital_run(text: str, before: list[_Token]) -> tuple[str, int]:
@@ -271,19 +297,39 @@ class Reader:
         sentence_start = i == 0 or text[:window[0].start].rstrip()[-1:] in ".!?"
         if slot == "liked_title" and len(tokens) <= len(window) + 2:
             return True  # answering "what's a movie you loved?": a bare title is a title
+        cue = bool(_TASTE_BEFORE.search(text[:window[0].start])) or bool(
+            _TASTE_AFTER.search(text[window[-1].end:]))
+        whole = len(window) >= 0.6 * len(tokens)
         if everyday:
-            cue = i > 0 and re.search(r"\b(like|liked|love|loved|seen|saw|watched|enjoyed|"
-                                      r"about|called)\s+(the\s+)?$",
-                                      text[:window[0].start], re.IGNORECASE)
-            return capital and not sentence_start and (len(words) >= 2 or bool(cue))
-        if len(words) == 1 and not capital:
-            prefix = text[:window[0].start].lower()
-            article = prefix.endswith(("the ", "a ", "an "))
-            cue = re.search(r"\b(like|liked|love|loved|seen|saw|watched|enjoyed)\s+(the\s+)?$",
-                            prefix)
-            return bool(cue) or (len(key) >= 5 and key not in self.tags and (
-                article or len(tokens) <= 3))
-        return True
+            return capital and not sentence_start and (len(words) >= 2 or cue)
+        if capital:
+            return True
+        if len(words) == 1:
+            article = text[:window[0].start].lower().endswith(("the ", "a ", "an "))
+            return cue or (len(key) >= 5 and (article or len(tokens) <= 3))
+        rare = all(w not in lx.COMMON_WORDS for w in words)
+        return cue or whole or rare
+
+    def _partial_titles(self, text: str, tokens: list[_Token], reading: Reading) -> None:
+        """A rare capitalised word that only one film's title holds ("I loved Shawshank")."""
+        for i, tok in enumerate(tokens):
+            key = normalize_title(tok.text)
+            if (len(key) < 6 or not tok.capital or key in lx.COMMON_WORDS or key in lx.GENRE_WORDS
+                    or not self._free(reading, tok.start, tok.end) or key in self.surnames):
+                continue
+            hits = self._word_index().get(key, [])
+            if len(hits) == 1:
+                reading.spans.append(Span("title", tok.text, tok.start, tok.end, hits[0]))
+
+    def _word_index(self) -> dict[str, list[str]]:
+        if not hasattr(self, "_words"):
+            words: dict[str, list[str]] = {}
+            for key, ids in self.linker._titles.items():
+                for w in set(key.split()):
+                    if len(w) >= 6:
+                        words.setdefault(w, []).extend(ids)
+            self._words = words
+        return self._words
 
     def _is_person_key(self, key: str) -> bool:
         return key in self.linker._people
@@ -294,13 +340,17 @@ class Reader:
         for n in range(min(5, n_tok), 1, -1):
             for i in range(n_tok - n + 1):
                 window = tokens[i:i + n]
-                if not (window[0].capital and window[-1].capital):
-                    continue
                 start, end = window[0].start, window[-1].end
                 if not self._free(reading, start, end):
                     continue
                 key = normalize_title(text[start:end])
                 if len(key) < 6 or all(w in lx.COMMON_WORDS for w in key.split()):
+                    continue
+                lower_ok = any(w not in lx.COMMON_WORDS and w not in lx.GENRE_WORDS
+                               for w in key.split()) and (
+                    _TASTE_BEFORE.search(text[:start]) or _TASTE_AFTER.search(text[end:])
+                    or len(window) >= 0.6 * len(tokens))
+                if not ((window[0].capital and window[-1].capital) or lower_ok):
                     continue
                 hit = process.extractOne(key, keys, scorer=fuzz.ratio, score_cutoff=88)
                 if hit:
@@ -321,7 +371,9 @@ class Reader:
                     continue
                 key = normalize_title(text[start:end])
                 name = people.get(key)
-                if name is None and window[0].capital and window[-1].capital and len(key) >= 7:
+                lower_ok = all(w not in lx.COMMON_WORDS for w in key.split())
+                if name is None and len(key) >= 7 and (
+                        (window[0].capital and window[-1].capital) or lower_ok):
                     hit = process.extractOne(key, self.people_keys, scorer=fuzz.ratio,
                                              score_cutoff=90)
                     name = people[hit[0]] if hit else None
@@ -333,7 +385,9 @@ class Reader:
             if key not in self.surnames or not self._free(reading, tok.start, tok.end):
                 continue
             sentence_start = i == 0 or text[:tok.start].rstrip()[-1:] in ".!?"
-            common = key in lx.COMMON_WORDS or key in lx.GENRE_WORDS
+            common = key in lx.COMMON_WORDS or key in lx.GENRE_WORDS or \
+                text[:tok.start].lower().endswith(("the ", "of the ")) or \
+                text[tok.end:].lower().startswith((" of ", " and the "))
             asked = slot == "person" and len(tokens) <= 3
             if (tok.capital and not common and (not sentence_start or len(tokens) <= 3)) or asked:
                 reading.spans.append(Span("person", tok.text, tok.start, tok.end,
@@ -352,12 +406,17 @@ class Reader:
                 if n > 1 and window[0].text.lower() in ("a", "an", "the", "some"):
                     continue
                 key = normalize_title(text[start:end]) if n > 1 else tok_key(window[0].text)
-                genre = lx.GENRE_WORDS.get(key)
-                if genre and genre in self.genres:
+                value = lx.GENRE_WORDS.get(key)
+                genres = [g for g in (value or "").split("|") if g in self.genres]
+                if genres:
                     if key in lx.GENRE_WORD_NEEDS_CONTEXT and not about_movies:
                         continue
-                    reading.spans.append(Span("genre", text[start:end], start, end,
-                                              f"genre:{genre}"))
+                    if key in ("kids", "kid", "children", "son", "daughter") and re.search(
+                            r"\b(my|our|his|her)\s+$", text[:start], re.IGNORECASE):
+                        continue  # "my kids loved Up" tells who, not what
+                    for genre in genres:
+                        reading.spans.append(Span("genre", text[start:end], start, end,
+                                                  f"genre:{genre}"))
                 elif key in self.tags and not all(w in lx.COMMON_WORDS for w in key.split()):
                     reading.spans.append(Span("tag", text[start:end], start, end,
                                               f"tag:{self.tags[key]}"))
@@ -390,8 +449,7 @@ class Reader:
             if _MOVIE_CONTEXT.search(plain) or len(plain.split()) <= 4:
                 found.append((m.start(), m.end(), self.newest_year - lx.RECENT_SPAN, None))
         for m in lx.ERA_OLD.finditer(plain):
-            if m.group(0).lower().startswith("classic") or _MOVIE_CONTEXT.search(plain) or \
-                    len(plain.split()) <= 4:
+            if not re.search(r"\bthe\s+$", plain[:m.start()], re.IGNORECASE):
                 found.append((m.start(), m.end(), None, lx.OLD_BEFORE - 1))
         for start, end, lo, hi in found:
             if self._free(reading, start, end):
@@ -419,21 +477,43 @@ class Reader:
         reading.reaction_plural = bool(re.search(r"\b(them|those|both|all|these|they)\b", text,
                                                  re.IGNORECASE))
         for span in reading.spans:
-            if span.kind == "era" or span.label == "neutral":
+            if span.label == "neutral":
                 continue
             clause_start, clause_end = _clause(text, span.start, span.end)
             before = text[clause_start:span.start]
             after = text[span.end:clause_end]
+            if span.kind == "era":
+                if lx.NEGATIVE_CUES.search(_strip_idioms(before)):
+                    span.label = "disliked"
+                continue
             if span.kind in ("card",) or (span.kind == "title" and span.value in context):
-                span.label = reaction or "liked"
-                span.sure = reaction is not None or bool(lx.POSITIVE_CUES.search(before + after))
+                clause = before + after
+                if lx.UNSEEN_CUES.search(clause):
+                    span.label = "unseen"
+                elif lx.REACT_DISLIKED.search(clause) or lx.NEGATIVE_CUES.search(
+                        _strip_idioms(before)):
+                    span.label = "disliked"
+                elif lx.REACT_LIKED.search(text) or lx.POSITIVE_CUES.search(clause):
+                    span.label = "liked"  # "I've seen X, but it is a really good one"
+                elif lx.REACT_SEEN.search(clause) or lx.SEEN_CUES.search(before):
+                    span.label = "seen"
+                else:
+                    span.label = reaction or "liked"
+                span.sure = True
+                continue
+            sentence = _sentence(text, span.start, span.end)
+            if span.kind in ("title", "person") and sentence.rstrip().endswith("?") and \
+                    re.search(r"\b(is it|is that|was it|was that|besides|other than|that one|"
+                              r"the one with|right\W*$)", sentence, re.IGNORECASE):
+                span.label, span.sure = "neutral", False  # asked about, not a taste
                 continue
             negative = bool(lx.NEGATIVE_CUES.search(_strip_idioms(before)))
             negative_after = bool(re.search(r"^\W*(\w+\W+){0,3}(was|is|were)\s+(bad|terrible|"
                                             r"awful|boring|overrated|not good)", after, re.I))
             positive = bool(lx.POSITIVE_CUES.search(before + after))
             if span.kind == "title":
-                if lx.UNSEEN_CUES.search(before + after):
+                if lx.UNSEEN_CUES.search(before) or re.match(
+                        r"^\W*(i\s+)?(haven'?t|have not|never)\s+(seen|watched)", after, re.I):
                     span.label, span.sure = "unseen", True
                 elif negative or negative_after:
                     span.label, span.sure = "disliked", not positive
@@ -448,13 +528,40 @@ class Reader:
                 span.label = "disliked" if negative else "liked"
                 span.sure = not (negative and positive)
 
+    def _answer(self, text: str, question: str, reading: Reading, context: list[str],
+                slot: str | None) -> None:
+        """'yes'/'no' to "Do you like horror?" labels the question's own mentions; 'yes' to
+        "Have you seen X?" is seen."""
+        yes = bool(re.match(r"^\W*(yes|yeah|yep|yup|sure|i do|definitely|absolutely|of course)\b",
+                            text, re.IGNORECASE))
+        no = bool(re.match(r"^\W*(no|nope|nah|not really|i don'?t)\b", text, re.IGNORECASE))
+        if not (yes or no):
+            return
+        if re.search(r"\b(have|did) you (ever )?(seen|see|watched|watch)\b|\bseen\b", question,
+                     re.IGNORECASE):
+            if yes and reading.reaction is None and context:
+                reading.reaction = "seen"
+            return
+        asked = self.read(question, slot=slot)
+        for span in asked.spans:
+            if span.kind in ("genre", "person", "era", "tag"):
+                span.label = "liked" if yes else "disliked"
+                span.start = span.end = 0
+                reading.spans.append(span)
+
     def _intent(self, text: str, reading: Reading, context: list[str]) -> None:
-        has_content = any(s.kind != "card" for s in reading.spans)
+        has_content = any(s.kind != "card" and s.value not in context for s in reading.spans)
         if lx.DUNNO.match(text):
             reading.dunno = True
+        about_context = bool(context) and (
+            reading.reaction is not None or bool(reading.of_kind("card"))
+            or bool(lx.UNSEEN_CUES.search(text))
+            or any(s.value in context for s in reading.spans)
+            or bool(re.search(r"\b(that|this|it|those|them|these)\b( one| movie| film)?",
+                              text, re.IGNORECASE) and len(text.split()) <= 12))
         if lx.ASK_WORDS.search(text):
             reading.intent = "ask_recommendations"
-        elif context and (reading.reaction or reading.of_kind("card")) and not has_content:
+        elif about_context and not has_content:
             reading.intent = "react"
         elif has_content:
             reading.intent = "give_preferences"
@@ -536,6 +643,14 @@ def _clause(text: str, start: int, end: int) -> tuple[int, int]:
         left = m.end()
     right_m = _CLAUSE_BREAK.search(text, end)
     return left, right_m.start() if right_m else len(text)
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    """The sentence around [start, end), with its final punctuation."""
+    left = max(text.rfind(c, 0, start) for c in ".!?") + 1
+    rights = [i for i in (text.find(c, end) for c in ".!?") if i >= 0]
+    right = min(rights) + 1 if rights else len(text)
+    return text[left:right]
 
 
 def _reaction(text: str) -> Label | None:

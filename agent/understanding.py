@@ -93,7 +93,7 @@ def understand(backend: LLMBackend | None, reader: Reader, text: str, *,
     A failed or invalid call keeps the reader's own labels.
     """
     cleaned = clean_user_text(text)
-    reading = reader.read(cleaned, context_items=context_items, slot=slot)
+    reading = reader.read(cleaned, context_items=context_items, slot=slot, question=context_text)
     result = UnderstandingResult(reading=reading)
     if backend is None or not cleaned or not needs_llm(reading, mode):
         return result

@@ -70,8 +70,12 @@ def apply_reading(profile: UserProfile, reading: Reading, linker: EntityLinker,
                 _move(span.value, profile.disliked_entities, profile.liked_entities)
             elif span.label == "liked":
                 _move(span.value, profile.liked_entities, profile.disliked_entities)
-        elif span.kind == "era" and span.label != "disliked":
+        elif span.kind == "era":
             lo, hi = span.value.removeprefix("era:").split("-")
+            if span.label == "disliked":  # "not into old movies" -> from 1980 on
+                if lo and hi:
+                    continue  # a refused decade is no range
+                lo, hi = (str(int(hi) + 1), "") if hi else ("", str(int(lo) - 1))
             profile.constraints = profile.constraints.model_copy(update={
                 "year_min": int(lo) if lo else None, "year_max": int(hi) if hi else None})
     if reading.reaction and context and not referred:
