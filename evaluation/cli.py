@@ -69,6 +69,9 @@ def add_commands(subparsers: Any, common: CommonFlags | None = None) -> None:
     p.add_argument("--users-from", choices=["test", "dev"], default="test",
                    help="held-out test users (reported) or development users (for tuning)")
     p.add_argument("--records", type=Path, help="append one JSON line per conversation here")
+    p.add_argument("--user-slice", default=None,
+                   help="START:STOP: only these of the --users users (split a run)")
+    p.add_argument("--shard", default="0/1", help="I/N: of those, every N-th user from the I-th")
     p.add_argument("--from-records", type=Path, nargs="+", default=None,
                    help="summarise these --records files instead of running")
     p.add_argument("--json", type=Path, dest="json_out", help="write the results here")
@@ -114,6 +117,16 @@ def add_eval_commands(subparsers: Any,
     return p
 
 
+def _pair(text: str, sep: str) -> tuple[int, int]:
+    """'3:7' or '0/2' as two integers."""
+    try:
+        a, b = (int(x) for x in text.split(sep))
+    except ValueError as exc:
+        raise UserFacingError(f"{text!r} is not two integers joined by {sep!r}",
+                              f"e.g. 0{sep}2") from exc
+    return a, b
+
+
 def _settings(args: argparse.Namespace) -> Any:
     from agent.settings import load_settings
 
@@ -157,7 +170,9 @@ def cmd_interview(args: argparse.Namespace) -> int:
             seed=args.seed, settings=settings, backend=_backend_for(settings, catalog),
             methods=methods, catalog=catalog, simulator=args.simulator,
             test_fraction=args.test_fraction, show_progress=not args.no_progress,
-            users_from=args.users_from, records=args.records)
+            users_from=args.users_from, records=args.records,
+            user_slice=_pair(args.user_slice, ":") if args.user_slice else None,
+            shard=_pair(args.shard, "/"))
     except ValueError as exc:
         raise UserFacingError(str(exc), "see `convrec eval interview --help`") from exc
     print(interview_table(results))

@@ -177,7 +177,8 @@ def run_interviews(catalog_name: str = "movielens-redial", data_dir: Path | str 
                    keep_conversations: bool = True,
                    extra_methods: Sequence[Method] = (),
                    users_from: str = "test",
-                   records: Path | str | None = None) -> dict[str, Any]:
+                   records: Path | str | None = None, user_slice: tuple[int, int] | None = None,
+                   shard: tuple[int, int] = (0, 1)) -> dict[str, Any]:
     """Run simulated cold-start interviews for every method on the same users.
 
     Args:
@@ -204,6 +205,9 @@ def run_interviews(catalog_name: str = "movielens-redial", data_dir: Path | str 
             partition of the held-out users (`split.partition_cases`); never tune on "test".
             "all" takes every held-out case (tests on hand-made splits).
         records: Append one JSON line per conversation here as the run goes (user by user).
+        user_slice: (start, stop): only these of the first `n_users` users (to split a run
+            over processes; `summarize_records` joins their records).
+        shard: (i, n): of those, every n-th user from the i-th.
 
     Returns:
         JSON-ready results: config, split sizes, per-method metrics, skipped methods and
@@ -220,6 +224,11 @@ def run_interviews(catalog_name: str = "movielens-redial", data_dir: Path | str 
         raise ValueError(f"users_from must be dev, test or all, not {users_from!r}")
     sides = partition_cases(split.cases, seed)
     cases = (split.cases if users_from == "all" else sides[users_from])[:n_users]
+    if user_slice is not None:
+        cases = cases[user_slice[0]:user_slice[1]]
+    if shard[1] < 1 or not 0 <= shard[0] < shard[1]:
+        raise ValueError(f"shard {shard[0]}/{shard[1]} is not valid: need 0 <= i < n")
+    cases = cases[shard[0]::shard[1]]
     if len(cases) < n_users:
         log.warning("only %d usable test users (asked for %d)", len(cases), n_users)
     names = list(methods)
@@ -264,6 +273,8 @@ def run_interviews(catalog_name: str = "movielens-redial", data_dir: Path | str 
         "config": {"catalog": catalog.name, "n_users": len(cases), "turns": turns, "ks": ks,
                    "k": k, "seed": seed, "methods": names, "simulator": simulator,
                    "test_fraction": test_fraction, "users_from": users_from,
+                   "user_slice": list(user_slice) if user_slice else None,
+                   "shard": list(shard),
                    "backend": getattr(agent.backend, "name", None) if agent else None},
         "split": {"test_users": len(split.test_users), "usable_cases": len(split.cases),
                   "without_target": len(split.skipped_users),

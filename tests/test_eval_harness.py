@@ -239,3 +239,10 @@ def test_dev_and_test_users_never_overlap_and_stay_put(catalog: Catalog) -> None
     assert 60 <= len(dev) <= 140  # about a quarter
     again = partition_cases(cases[:100], seed=0)  # membership depends on the user alone
     assert {c.user_id for c in again["dev"]} == dev & {f"u{i}" for i in range(100)}
+
+
+def test_user_slice_and_shard_split_a_run(catalog: Catalog) -> None:
+    res = run_interviews(catalog=catalog, split=hand_split(catalog), n_users=3, turns=[2],
+                         k=2, ks=[2], methods=["popularity"], show_progress=False,
+                         users_from="all", user_slice=(1, 3), shard=(1, 2))
+    assert [c["user_id"] for c in res["conversations"]["popularity"]] == ["t3"]
