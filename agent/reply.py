@@ -10,6 +10,7 @@ from agent.profile import UserProfile
 from tools.base import Evidence
 
 ReplyKind = Literal["question", "recommendations", "message"]
+DraftStatus = Literal["passed", "repaired", "replaced", "none", "streaming"]
 
 
 class LLMCall(BaseModel):
@@ -35,6 +36,16 @@ class Recommendation(BaseModel):
     justification: str = ""
     justification_source: Literal["llm", "template"] = "template"
     grounded: bool = True
+    """Whether the LLM's draft passed the claim check as written (False when it was repaired
+    or replaced); for a card without a draft, whether the shown template passed."""
+    draft_status: DraftStatus = "none"
+    """What became of the LLM's draft: shown as written ("passed"), shown after a checked edit
+    ("repaired"), replaced by the template ("replaced"), or there was none ("none").
+    "streaming" is only ever seen by `on_card` while the first card's draft is written."""
+    draft: str = ""
+    """The LLM's draft as written, kept when it was repaired or replaced."""
+    draft_violations: list[str] = Field(default_factory=list)
+    """Why the claim check refused the draft."""
 
     @property
     def display_title(self) -> str:

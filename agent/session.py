@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from agent import memory
 from agent.backends.base import BackendError, Completion
 from agent.grounding import check_grounding
-from agent.justify import justify
+from agent.justify import justify, seed_years
 from agent.policy import SLOT_DESCRIPTION, TEMPLATE_QUESTION, Decision, decide
 from agent.profile import FeedbackKind, UserProfile
 from agent.reading import Reading
@@ -24,7 +24,9 @@ from catalog.text import safe_text
 from tools.base import Candidate
 
 if TYPE_CHECKING:
+    from agent.backends.base import LLMBackend
     from agent.core import Agent
+    from catalog.models import Item
 
 log = logging.getLogger(__name__)
 
@@ -264,19 +266,19 @@ class Session:
         backend = self.agent.backend if settings.justify_with_llm else None
         for rank, cand in enumerate(plan[:n]):
             item = self.agent.catalog.items[cand.item_id]
-            j = justify(backend if rank < settings.llm_justified else None, item, cand.evidence)
-            if j.completion is not None:
-                calls.append(_call("justification", j.completion))
-            rec = Recommendation(item_id=item.id, title=item.title, year=item.year,
-                                 genres=item.genres, score=cand.score, evidence=cand.evidence,
-                                 justification=j.text, justification_source=j.source,
-                                 grounded=j.grounding.ok)
+            drafted = backend if rank < settings.llm_justified else None
+            stream = rank == 0 and drafted is not None and bool(on_text or on_card)
+            rec, completion = self._card(item, cand, drafted, on_text if stream else None,
+                                         on_card if stream else None)
+            if completion is not None:
+                calls.append(_call("justification", completion))
+            if not stream:
+                if on_card:
+                    on_card(rec)
+                if on_text:
+                    on_text(f"- {rec.line()}\n")
             recs.append(rec)
             self.profile.shown_items.append(item.id)
-            if on_card:
-                on_card(rec)
-            if on_text:
-                on_text(f"- {rec.line()}\n")
         timings["justification"] = time.perf_counter() - t
         self.state.questions_asked = 0
         self.state.last_question = None
@@ -284,6 +286,51 @@ class Session:
         prefix = " ".join(n for n in notices if n.startswith("I don't know"))
         text = (prefix + "\n" if prefix else "") + "\n".join(lines)
         return self._reply("recommendations", text, notices=notices, recommendations=recs)
+
+    def _card(self, item: Item, cand: Candidate, backend: LLMBackend | None,
+              on_text: TextCallback | None, on_card: CardCallback | None,
+              ) -> tuple[Recommendation, Completion | None]:
+        """Justify one card. With callbacks its LLM draft streams to them token by token, and a
+        draft the claim check refuses is then replaced in place (a visible line in the text
+        stream, the final card to `on_card`)."""
+        card = Recommendation(item_id=item.id, title=item.title, year=item.year,
+                              genres=item.genres, score=cand.score, evidence=cand.evidence,
+                              draft_status="streaming")
+        written: list[str] = []
+
+        def on_token(piece: str) -> None:
+            if not written:
+                piece = piece.lstrip()
+            if not piece:
+                return
+            written.append(piece)
+            if on_text:
+                on_text(piece)
+            if on_card:
+                on_card(card.model_copy(update={"justification": "".join(written)}))
+
+        streaming = bool(on_text or on_card)
+        if streaming and on_text:
+            on_text(f"- {item.display_title}: ")
+        j = justify(backend, item, cand.evidence, on_token=on_token if streaming else None,
+                    years=seed_years(self.agent.catalog, cand.evidence))
+        rec = card.model_copy(update={
+            "justification": j.text, "justification_source": j.source,
+            "grounded": j.grounded, "draft_status": j.status,
+            "draft": j.draft if j.status in ("repaired", "replaced") else "",
+            "draft_violations": j.rejected})
+        if streaming and on_text:
+            shown = "".join(written).strip()
+            if j.status in ("repaired", "replaced"):
+                how = "repaired" if j.status == "repaired" else "replaced by the evidence"
+                on_text(("\n" if shown else "") + f"[checked: {how}] {rec.justification}\n")
+            elif shown:
+                on_text("\n")
+            else:
+                on_text(f"{rec.justification}\n")
+        if streaming and on_card:
+            on_card(rec)
+        return rec, j.completion
 
     def _reply(self, kind: str, text: str, **kw: Any) -> Reply:
         return Reply(session_id=self.id, turn=self.state.turn, kind=kind, text=text,

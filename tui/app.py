@@ -264,6 +264,11 @@ class ConvrecApp(App[None]):
         new_cards: list[Recommendation] = []
 
         def on_card(rec: Recommendation) -> None:
+            # The first card comes again as its draft streams and once more when checked.
+            if new_cards and new_cards[-1].item_id == rec.item_id:
+                new_cards[-1] = rec
+                self._ui(self._card_updated, rec)
+                return
             new_cards.append(rec)
             self._ui(self._card_arrived, rec, len(new_cards) == 1)
 
@@ -280,6 +285,14 @@ class ConvrecApp(App[None]):
             self._ui(self._turn_failed, exc)
             return
         self._ui(self._turn_done, reply)
+
+    def _card_updated(self, rec: Recommendation) -> None:
+        """A card's streamed draft grew, or the check passed, repaired or replaced it."""
+        card = self.cards.card_for(rec.item_id)
+        if card is None:
+            self.cards.add_card(rec)
+        else:
+            card.update_recommendation(rec)
 
     def _card_arrived(self, rec: Recommendation, first: bool) -> None:
         if first:

@@ -29,6 +29,14 @@ FEEDBACK_BADGES: dict[str, tuple[str, str]] = {
 }
 
 
+DRAFT_NOTES: dict[str, str] = {
+    "streaming": "writing…",
+    "repaired": "checked: the model's sentence was edited to match the evidence",
+    "replaced": "checked: the model's sentence was replaced by the evidence",
+}
+"""A line under the justification saying what the claim check did with the LLM's draft."""
+
+
 class RecommendationCard(Widget, can_focus=True):
     """One recommendation; keys give feedback, ask for more like it, or show its evidence."""
 
@@ -85,6 +93,11 @@ class RecommendationCard(Widget, can_focus=True):
         self.recommendation = recommendation
         self.set_reactive(RecommendationCard.feedback, feedback)
 
+    def update_recommendation(self, rec: Recommendation) -> None:
+        """Show a newer version of the card's recommendation (a streamed or checked draft)."""
+        self.recommendation = rec
+        self.refresh(layout=True)
+
     @property
     def display_title(self) -> str:
         """Title with the year when known."""
@@ -110,6 +123,8 @@ class RecommendationCard(Widget, can_focus=True):
             parts.append((f"  {badge}", style))
         if rec.justification:
             parts.append("\n" + rec.justification)
+        if rec.draft_status in DRAFT_NOTES:
+            parts.append(("\n" + DRAFT_NOTES[rec.draft_status], "dim italic"))
         if rec.evidence and not self.expanded:
             parts.append((f"\n▸ evidence ({len(rec.evidence)}), press e", "dim"))
         elif rec.evidence:

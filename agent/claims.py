@@ -1,0 +1,579 @@
+"""Claim-level check of a justification against its evidence's data (not just its words).
+
+A sentence is split into clauses and read for the claims it makes: titles and their years,
+numbers bound to the field they are attached to (a share, a count of people, a rating
+threshold), people in roles on films, relations (same director, sequel, genre ...),
+quantity comparisons, negations and evaluations. Each claim must be backed by `Facts`
+read from `Evidence.data`; every unbacked one is a violation.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from agent.claim_words import (
+    COMPARATIVES,
+    EVALUATIVE,
+    FLUFF,
+    GENRE_WORDS,
+    NUMBER_WORDS,
+    PERSON_ROLES,
+    RELATION_GROUP,
+    RELATION_WORDS,
+    STARTERS,
+    STOPWORDS,
+)
+from agent.facts import CFStat, CoMention, Facts, Link, facts_of, norm
+from catalog.models import Item
+from tools.base import Evidence
+
+log = logging.getLogger(__name__)
+
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\-]*%?")
+_CLAUSE = re.compile(r";|\. |, (?:and|but|while|plus|so|whereas) | and also | while ")
+_PEOPLE = r"(?:people|viewers|users|fans|those|others|audiences?|everyone|anyone|raters|folks)"
+_CF_BASE = re.compile(rf"\b(?:{_PEOPLE}\b[\w ,]*?\b(?:who|that)\b[\w ]*?\b(?:rated|liked|loved|"
+                      rf"enjoyed|watched|gave|rating)|fans of|lovers of|who (?:rated|liked|"
+                      rf"loved|enjoyed|watched))\b")
+_CF_ALSO = re.compile(r"\balso (?:rated|liked|loved|enjoyed|gave|watched)\b")
+_CF_WORDS = re.compile(rf"\b{_PEOPLE}\b|\bfans?\b|\brated\b|\balso (?:liked|loved|enjoyed)\b")
+_YOU_LIKED = re.compile(r"\byou(?:'ve| have)? (?:liked|loved|enjoyed|mentioned|watched|"
+                        r"like|love|enjoy)\b|\byour (?:love|liking|taste) (?:of|for)\b|"
+                        r"\bfan of\b")
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent\b)")
+_RATING = re.compile(r"\b(\d(?:\.\d)?)\s*(?:\+|\s*stars?\b|\s*(?:or|and) (?:more|higher|above|"
+                     r"up)\b|\s*out of (?:5|five)\b|/5\b)")
+_YEAR = re.compile(r"\b(1[89]\d\d|20[0-3]\d)\b(?!s)")
+_DECADE = re.compile(r"\b(?:(1[89]\d0|20[0-3]0)|'?(\d0))s\b")
+_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)?\b")
+_SEQUENCE = re.compile(r"\b(?:soon after|after rating|recommended after|right after|"
+                       r"conversations?)\b")
+_GENERAL_LIKING = re.compile(rf"\b(?:many|most|lots of|a lot of|plenty of|countless)?\s*"
+                             rf"{_PEOPLE}\s+(?:have\s+|also\s+)?(?:liked|loved|enjoyed|rated|"
+                             rf"love|like|enjoy|praised)\b")
+_NEGATION = re.compile(r"\b(?:not|never|no|nor|neither|without|unlike|none|nothing)\b|n't\b")
+_RATED_PCT = re.compile(r"\b(?:rating|rated|score[ds]?|approval|grade)\b[\w ]{0,12}?\d+\s*(?:%|"
+                        r"percent)|\d+\s*(?:%|percent)\s+(?:rating|approval|score)")
+
+
+@dataclass
+class ClaimCheck:
+    """The verdict on one text: ok when no claim lacks backing."""
+
+    ok: bool
+    violations: list[str] = field(default_factory=list)
+    claims: list[str] = field(default_factory=list)
+    """What was checked and found backed (for audits)."""
+
+    @property
+    def kinds(self) -> set[str]:
+        """The kinds of violation ('number', 'year', 'name', 'relation', ...)."""
+        return {v.split(":", 1)[0] for v in self.violations}
+
+
+@dataclass
+class _Mention:
+    start: int
+    end: int
+    kind: str  # "title" | "person" | "entity"
+    key: str  # norm(name)
+
+
+def _find(pattern: str, text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in re.finditer(pattern, text, flags=re.I)]
+
+
+def _name_pattern(name: str) -> str:
+    words = [re.escape(w) for w in re.findall(r"[A-Za-z0-9]+", name)]
+    return r"\b" + r"[^A-Za-z0-9]{1,3}".join(words) + r"\b" if words else r"(?!)"
+
+
+def _mentions(text: str, facts: Facts) -> list[_Mention]:
+    """Titles, people and named entities found in the text, longest names first."""
+    names: list[tuple[str, str, str]] = []
+    for key, t in facts.titles.items():
+        names.append((t.title, "title", key))
+        bare = re.sub(r"^(?:the|a|an) ", "", t.title, flags=re.I)
+        if bare != t.title:
+            names.append((bare, "title", key))
+    names += [(n, "person", k) for k, n in facts.person_names.items()]
+    names += [(k, "entity", k) for k in facts.entities]
+    found: list[_Mention] = []
+    taken: list[tuple[int, int]] = []
+    for name, kind, key in sorted(names, key=lambda n: -len(n[0])):
+        for start, end in _find(_name_pattern(name), text):
+            if any(start < e and end > s for s, e in taken):
+                continue
+            taken.append((start, end))
+            found.append(_Mention(start, end, kind, key))
+    snippets = " ".join(norm(x) for x in [*facts.snippets, *facts.entities, *facts.other])
+    for m in re.finditer(r'"([^"]{3,})"', text):
+        if norm(m.group(1)) and norm(m.group(1)) in snippets:
+            found = [f for f in found if not m.start() <= f.start < m.end()]
+            found.append(_Mention(m.start(), m.end(), "quote", norm(m.group(1))))
+    return sorted(found, key=lambda m: m.start)
+
+
+def _clauses(text: str) -> list[tuple[int, int]]:
+    spans, last = [], 0
+    for m in _CLAUSE.finditer(text):
+        spans.append((last, m.start()))
+        last = m.end()
+    spans.append((last, len(text)))
+    return [(s, e) for s, e in spans if text[s:e].strip()]
+
+
+class _Checker:
+    """One check of one text against one item's facts."""
+
+    def __init__(self, text: str, facts: Facts) -> None:
+        self.text = " ".join(text.replace("’", "'").replace("“", '"').replace("”", '"').split())
+        self.low = self.text.lower()
+        self.facts = facts
+        self.mentions = _mentions(self.text, facts)
+        self.violations: list[str] = []
+        self.claims: list[str] = []
+        self.snippet_text = " ".join(facts.snippets + facts.other).lower()
+        self.source_words = set(re.findall(r"[a-z0-9]+", self.snippet_text))
+
+    def bad(self, kind: str, detail: str) -> None:
+        if f"{kind}: {detail}" not in self.violations:
+            self.violations.append(f"{kind}: {detail}")
+
+    def good(self, detail: str) -> None:
+        self.claims.append(detail)
+
+    def in_mention(self, pos: int) -> bool:
+        return any(m.start <= pos < m.end for m in self.mentions)
+
+    def masked(self, start: int, end: int, kinds: tuple[str, ...] = ("title", "quote")) -> str:
+        """The lower-cased span with mentions of these kinds replaced by '§' characters."""
+        chars = list(self.low[start:end])
+        for m in self.mentions:
+            if m.kind in kinds and start <= m.start < end:
+                for i in range(m.start, min(m.end, end)):
+                    chars[i - start] = "§"
+        return "".join(chars)
+
+    def titles_in(self, start: int, end: int) -> list[_Mention]:
+        return [m for m in self.mentions if m.kind == "title" and start <= m.start < end]
+
+    def other_titles(self, start: int, end: int) -> set[str]:
+        """Titles in a span other than the recommended item."""
+        return {m.key for m in self.titles_in(start, end) if not self.facts.is_item(m.key)}
+
+    def run(self) -> ClaimCheck:
+        if not self.text:
+            self.bad("empty", "no text")
+        self.check_names()
+        self.check_years()
+        for start, end in _clauses(self.low):
+            self.check_clause(start, end)
+        self.check_words()
+        return ClaimCheck(not self.violations, self.violations, self.claims)
+
+    # ---- names and years --------------------------------------------------------------
+    def check_names(self) -> None:
+        """Every capitalised word must belong to a name the evidence holds."""
+        covered = [(m.start, m.end) for m in self.mentions]
+        for m in _WORD.finditer(self.text):
+            word = m.group().rstrip("%")
+            if not word[0].isupper() or any(s <= m.start() < e for s, e in covered):
+                continue
+            bare = word.removesuffix("'s").removesuffix("'")
+            sentence_start = m.start() == 0 or self.text[:m.start()].rstrip()[-1:] in ".!?:\""
+            low = bare.lower()
+            if low in STARTERS or sentence_start:
+                continue  # a sentence's first word: judged as a word by `check_words`
+            if low in self.facts.entities or low in GENRE_WORDS or low in self.source_words:
+                continue  # a genre or tag written with a capital, a name from a description
+            self.bad("name", f"{bare} is not named by the evidence")
+
+    def check_years(self) -> None:
+        """A year must be that of the title it is attached to (or of the item)."""
+        for m in _YEAR.finditer(self.text):
+            if self.in_mention(m.start()):
+                continue  # '2001: A Space Odyssey'
+            year = int(m.group(1))
+            before = [t for t in self.titles_in(0, m.start()) if t.end <= m.start()]
+            after = [t for t in self.titles_in(m.end(), len(self.text))]
+            gap_before = self.text[before[-1].end:m.start()] if before else ""
+            if before and re.fullmatch(r"\s*[(,]?\s*(?:from |in |released in )?", gap_before):
+                title = self.facts.titles[before[-1].key]
+            elif after and re.fullmatch(r"\s*(?:'s)?\s*(?:\w+\s*){0,2}",
+                                        self.text[m.end():after[0].start]):
+                title = self.facts.titles[after[0].key]
+            else:
+                title = self.facts.item
+            if title.year != year:
+                shown = title.year or "unknown"
+                self.bad("year", f"{year} given for {title.title} (evidence: {shown})")
+            else:
+                self.good(f"year {year} of {title.title}")
+        for m in _DECADE.finditer(self.low):
+            if self.in_mention(m.start()):
+                continue
+            decade = m.group(1) or ("19" + m.group(2) if m.group(2) else "")
+            label = f"{decade}s"
+            years = [t.year for t in self.facts.titles.values() if t.year]
+            if label.lower() in self.facts.entities or any(
+                    y // 10 * 10 == int(decade) for y in years if decade):
+                self.good(f"decade {label}")
+            else:
+                self.bad("year", f"the {label} are not in the evidence")
+
+    # ---- clauses ----------------------------------------------------------------------
+    def check_clause(self, start: int, end: int) -> None:
+        clause = self.masked(start, end)
+        titles = self.other_titles(start, end)
+        self.check_negation_and_comparison(clause)
+        self.check_liked(start, end)
+        self.check_numbers(start, end)
+        self.check_people(start, end, titles)
+        self.check_relations(clause, titles, start, end)
+        self.check_genres(start, end, titles)
+        self.check_evaluations(clause, start, end)
+
+    def check_negation_and_comparison(self, clause: str) -> None:
+        for m in _NEGATION.finditer(clause):
+            said = re.match(r"\S*\s*\w+", clause[m.start():])
+            if said and said.group() in self.snippet_text:
+                self.good(f"'{said.group()}' from the description")
+                continue
+            self.bad("negation", f"'{m.group().strip()}' states what the evidence cannot hold")
+        scrubbed = re.sub(r"\b(?:more|over) than (?:half|a third|a quarter|\d+\s*(?:%|percent))|"
+                          r"\bmost (?:of|fans|people|viewers)\b", "", clause)
+        for word in re.findall(r"[a-z]+", scrubbed):
+            if word in COMPARATIVES:
+                self.bad("comparison", f"'{word}' compares without evidence")
+
+    def check_liked(self, start: int, end: int) -> None:
+        """'Since you liked T': T must be a film the user liked (a seed of the evidence)."""
+        for m in _YOU_LIKED.finditer(self.low, start, end):
+            nxt = self.next_title(m.end(), end, max_words=2)
+            if nxt is not None:
+                key = nxt.key
+                if key in self.facts.seeds:
+                    self.good(f"you liked {key}")
+                else:
+                    self.bad("relation", f"the evidence does not say you liked {key}")
+
+    def next_title(self, pos: int, end: int, max_words: int = 3) -> _Mention | None:
+        """The title right after `pos` (within a few words), if any."""
+        nxt = self.titles_in(pos, end)
+        if nxt and len(self.low[pos:nxt[0].start].split()) <= max_words:
+            return nxt[0]
+        return None
+
+    def cf_for(self, start: int, end: int) -> list[CFStat]:
+        """The CF statistics a clause can be about: those whose seed it (or the text) names."""
+        seeds = self.other_titles(start, end) or self.other_titles(0, len(self.text))
+        return [s for s in self.facts.cf if norm(s.seed) in seeds]
+
+    def comentions_for(self, start: int, end: int) -> list[CoMention]:
+        seeds = self.other_titles(start, end) or self.other_titles(0, len(self.text))
+        named = {m.key for m in self.mentions if m.kind == "entity"}
+        return [c for c in self.facts.comentions if norm(c.seed) in seeds | named]
+
+    def count_values(self, start: int, end: int, field_: str) -> set[int]:
+        """The counts a number in this clause may be, by what the clause is about."""
+        clause = self.low[start:end]
+        about_sequence = bool(_SEQUENCE.search(clause))
+        about_cf = bool(_PERCENT.search(clause) or _CF_ALSO.search(clause)
+                        or _RATING.search(clause) or _CF_BASE.search(clause))
+        values: set[int] = set()
+        if about_cf or not about_sequence:
+            for s in self.cf_for(start, end) or self.facts.cf:
+                values |= {s.base} if field_ == "base" else {s.both} if field_ == "both" \
+                    else {s.base, s.both}
+        if about_sequence or not about_cf:
+            values |= {c.n for c in self.comentions_for(start, end) or self.facts.comentions}
+        if self.facts.n_ratings is not None:
+            values.add(self.facts.n_ratings)
+        return values
+
+    def check_numbers(self, start: int, end: int) -> None:
+        clause = self.low[start:end]
+        used: list[tuple[int, int]] = []
+        if _PERCENT.search(clause) or _CF_BASE.search(clause) or _CF_ALSO.search(clause):
+            self.check_cf_direction(start, end)
+        if _RATED_PCT.search(clause):
+            self.bad("number", "a share of people is given as a rating")
+        stats = self.cf_for(start, end)
+        for m in _PERCENT.finditer(self.low, start, end):
+            if self.in_mention(m.start()):
+                continue
+            used.append(m.span())
+            pct = float(m.group(1))
+            if not self.facts.cf:
+                self.bad("number", f"{m.group().strip()} has no statistic behind it")
+            elif not stats:
+                self.bad("number", f"{m.group().strip()} is not said of whose fans")
+            elif any(abs(pct - s.share * 100) < 1.0 or pct == s.percent for s in stats):
+                self.good(f"share {m.group().strip()}")
+            else:
+                self.bad("number", f"{m.group().strip()} is not the share in the evidence")
+        for m in _RATING.finditer(self.low, start, end):
+            if self.in_mention(m.start()):
+                continue
+            used.append(m.span())
+            value = float(m.group(1))
+            thresholds = {s.min_rating for s in self.facts.cf} | {
+                c.min_rating for c in self.facts.comentions if c.min_rating is not None}
+            if value in thresholds:
+                self.good(f"rating threshold {m.group(1)}")
+            else:
+                self.bad("number", f"rating {m.group(1)} is not the evidence's threshold")
+        self.check_quantity_words(self.masked(start, end), stats)
+        for m in _NUMBER.finditer(self.low, start, end):
+            if any(s <= m.start() < e for s, e in used) or _YEAR.fullmatch(m.group()) or \
+                    self.in_mention(m.start()):
+                continue
+            if re.match(r"\d0s|'\d0s", self.low[m.start():m.end() + 1]):
+                continue  # a decade
+            value = int(m.group().replace(",", "").split(".")[0])
+            field_ = self.count_field(m.start(), m.end(), end)
+            if value in self.count_values(start, end, field_):
+                self.good(f"count {value} ({field_})")
+            else:
+                what = {"base": "people who rated the liked film", "both": "people who rated "
+                        "both"}.get(field_, "counts")
+                self.bad("number", f"{value} is not among the evidence's {what}")
+
+    def count_field(self, start: int, end: int, clause_end: int) -> str:
+        """Which CF count a number's wording makes it: 'base', 'both' or 'any'."""
+        before = self.low[max(0, start - 14):start]
+        after = self.low[end:clause_end]
+        if re.search(r"\b(?:of|among|out of|from)\s+(?:the\s+|all\s+|those\s+)?$", before):
+            return "base"
+        if re.match(r"\s*(?:of|out of)\s+(?:the|those|these|them|\d)", after) or \
+                re.search(r"%\s*\($", before) or re.match(r"\s*\)", after):
+            return "both"
+        if re.match(rf"\s*(?:{_PEOPLE}|of them)\b", after):
+            rest = re.split(r"\d+\s*(?:%|percent)", after)[0]
+            return "both" if re.search(r"\balso\b", rest) else "base"
+        return "any"
+
+    def check_quantity_words(self, clause: str, stats: list[CFStat]) -> None:
+        """'More than half', 'a third', 'most' ...: the share must be that large."""
+        ranges = {"half": (45, 55), "a third": (30, 37), "one third": (30, 37),
+                  "a quarter": (22, 28), "two thirds": (63, 70), "three quarters": (72, 78)}
+        for m in re.finditer(r"\b(more than|over|nearly|almost|about|around|roughly|under|"
+                             r"less than)?\s*(half|a third|one third|a quarter|two thirds|"
+                             r"three quarters)\b", clause):
+            low, high = ranges[m.group(2)]
+            mod = m.group(1) or ""
+            if mod in ("more than", "over"):
+                low, high = high - 4, 100
+            elif mod in ("nearly", "almost", "under", "less than"):
+                low, high = 0 if "than" in mod or mod == "under" else low - 8, low + 1
+            if stats and any(low <= s.percent <= high for s in stats):
+                self.good(f"quantity '{m.group().strip()}'")
+            else:
+                self.bad("number", f"'{m.group().strip()}' does not match the share")
+        for m in re.finditer(r"\b(?:most|majority)\b", clause):
+            if not (stats and any(s.percent > 50 for s in stats)):
+                self.bad("number", f"'{m.group()}' needs a share above half")
+        for word in re.findall(r"[a-z]+", clause):
+            if word in NUMBER_WORDS:
+                self.bad("number", f"'{word}' is a number the evidence does not give")
+
+    def check_cf_direction(self, start: int, end: int) -> None:
+        """Who rated what: the liked film after 'people who rated', the item after 'also'."""
+        if not self.facts.cf:
+            self.bad("relation", "no ratings statistic backs what people rated")
+            return
+        for m in _CF_BASE.finditer(self.low, start, end):
+            nxt = self.next_title(m.end(), end)
+            pronoun = re.match(r"\s*(?:it|this(?: one| film| movie)?|them)\b", self.low[m.end():])
+            if (nxt and self.facts.is_item(nxt.key)) or (pronoun and not nxt) or (
+                    pronoun and nxt and nxt.start > m.end() + pronoun.end()):
+                self.bad("relation", "the ratings statistic is read backwards")
+        for m in _CF_ALSO.finditer(self.low, start, end):
+            nxt = self.next_title(m.end(), end)
+            if nxt and not self.facts.is_item(nxt.key):
+                self.bad("relation", f"the statistic is about {self.facts.item.title}, "
+                         f"not {nxt.key}")
+
+    # ---- people and relations ---------------------------------------------------------
+    def stated_roles(self, start: int, end: int) -> set[str]:
+        """Roles that role words right next to a person's mention give them."""
+        lo, hi = max(0, start - 28), min(len(self.low), end + 22)
+        for m in self.mentions:
+            if m.kind == "person" and m.end <= start:
+                lo = max(lo, m.end)
+            if m.kind == "person" and m.start >= end:
+                hi = min(hi, m.start)
+        before = re.split(r"[;.]", self.low[lo:start])[-1]
+        after = re.split(r"[;.,]| and ", self.low[end:hi])[0]
+        window = before + " § " + after
+        return {role for role in PERSON_ROLES if re.search(RELATION_WORDS[role], window)}
+
+    def check_people(self, start: int, end: int, titles: set[str]) -> None:
+        for m in self.mentions:
+            if m.kind != "person" or not start <= m.start < end:
+                continue
+            held = self.facts.people.get(m.key, {})
+            name = self.facts.person_names.get(m.key, m.key)
+            for role in self.stated_roles(m.start, m.end):
+                if role in held:
+                    self.good(f"{name} is a {role}")
+                else:
+                    self.bad("person", f"{name} is not a {role} in the evidence "
+                             f"({', '.join(sorted(held)) or 'no role'})")
+            films = set().union(*held.values()) if held else set()
+            for key in titles - films:
+                self.bad("person", f"the evidence does not link {name} to {key}")
+
+    def links_with(self, role: str) -> list[Link]:
+        return [link for link in self.facts.links
+                if role in (RELATION_GROUP.get(r, r) for r in link.relations)]
+
+    def check_relations(self, clause: str, titles: set[str], start: int, end: int) -> None:
+        cleaned = self.masked(start, end)  # 'Star Wars' must not read as 'star'
+        cleaned = re.sub(r"\d(?:\.\d)?\+?\s*stars?", "", cleaned)
+        for role, pattern in RELATION_WORDS.items():
+            if not re.search(pattern, cleaned):
+                continue
+            if role == "cf":
+                if not (self.facts.cf or self.facts.comentions):
+                    self.bad("relation", "no ratings statistic backs what people liked")
+                elif self.cf_for(start, end) or self.comentions_for(start, end):
+                    self.good("ratings statistic")
+                elif titles:
+                    self.bad("relation", "the ratings statistic is about another film")
+                continue
+            if role == "sequence":
+                if self.comentions_for(start, end):
+                    self.good("co-mention")
+                else:
+                    self.bad("relation", "no co-mention statistic backs what came after what")
+                continue
+            if role == "plot":
+                if self.facts.snippets:
+                    self.good("description")
+                else:
+                    self.bad("relation", "no description backs a plot claim")
+                continue
+            if role == "decade":
+                links = self.links_with("decade")
+                if links:
+                    self.good("decade link")
+                else:
+                    self.bad("relation", "no decade link in the evidence")
+                continue
+            if role == "franchise":
+                links = [lk for lk in self.facts.links if lk.relation in ("sequel", "prequel")]
+            else:
+                links = self.links_with(role)
+            if not links:
+                self.bad("relation", f"no {role} link in the evidence")
+                continue
+            seeds = {norm(lk.seed) for lk in links} | {norm(lk.item) for lk in links}
+            if titles and not titles & seeds:
+                self.bad("relation", f"the {role} link is not with {', '.join(sorted(titles))}")
+            elif role in ("sequel", "prequel"):
+                self.check_direction(role, cleaned, links)
+            else:
+                self.good(f"{role} link")
+
+    def check_direction(self, role: str, clause: str, links: list[Link]) -> None:
+        """'It is the sequel to T' must agree with the link's direction."""
+        says_item = re.search(rf"\b(?:it|this(?: one| film| movie)?|{re.escape(norm(self.facts.item.title))})"
+                              rf"(?:'s| is| was)? (?:a|the|its)? ?{role}\b", norm(clause))
+        ok = False
+        for link in links:
+            item_is = link.relation if link.forward else (
+                "prequel" if link.relation == "sequel" else "sequel")
+            ok = ok or (item_is == role) == bool(says_item)
+        if ok:
+            self.good(f"{role} direction")
+        else:
+            self.bad("relation", f"the {role} relation is stated the wrong way round")
+
+    def check_genres(self, start: int, end: int, titles: set[str]) -> None:
+        """A genre named must be the item's (or a path's); 'shares/both' needs a genre path."""
+        own = {norm(g) for g in self.facts.genres}
+        path_genres = {k for k, kind in self.facts.entities.items() if kind in ("genre", "tag")}
+        snippets = " ".join(self.facts.snippets).lower()
+        masked = re.sub("§+", "§", self.masked(start, end))
+        for word, genre in GENRE_WORDS.items():
+            if not re.search(rf"\b{re.escape(word)}\b", masked):
+                continue
+            genre, key = norm(genre), norm(word)
+            in_paths = genre in path_genres or key in path_genres
+            if genre not in own and not in_paths and \
+                    not re.search(rf"\b{re.escape(word)}\b", snippets):
+                self.bad("genre", f"'{word}' is not a genre of {self.facts.item.title} "
+                         "in the evidence")
+                continue
+            shared = re.search(r"\b(?:share|shares|sharing|same|both|another|as well)\b|"
+                               r"\b(?:like|as|also|with) §", masked)
+            if titles and shared and not in_paths:
+                self.bad("genre", f"the evidence does not say {', '.join(sorted(titles))} "
+                         f"is {word} too")
+            else:
+                self.good(f"genre {word}")
+
+    def check_evaluations(self, clause: str, start: int, end: int) -> None:
+        general = _GENERAL_LIKING.search(clause)
+        counted = general and any(
+            m.start() <= general.end() and m.end() >= general.start()
+            for m in re.finditer(rf"\d+\s+{_PEOPLE}", clause))
+        sequence = _SEQUENCE.search(clause) and self.comentions_for(start, end)
+        if general and not (counted or sequence or self.facts.n_ratings):
+            self.bad("evaluation", f"'{general.group().strip()}' says people in general liked it")
+        for word in re.findall(r"[a-z][a-z\-]+", clause):
+            if word not in EVALUATIVE:
+                continue
+            if word in ("popular", "popularity") and self.facts.n_ratings:
+                self.good("popularity")
+            elif word in ("highly", "high", "well-liked") and (
+                    self.cf_for(start, end) or self.comentions_for(start, end)) \
+                    and _CF_WORDS.search(clause) and not re.search(r"\bhigh(?:ly)? rat(?:ed|ing)"
+                                                                   r"\b(?! by| among)", clause):
+                self.good("rated highly by fans (CF)")
+            elif any(re.search(rf"\b{re.escape(word)}\b", s.lower()) for s in self.facts.snippets):
+                self.good(f"'{word}' from the description")
+            else:
+                self.bad("evaluation", f"'{word}' is not carried by the evidence")
+
+    # ---- everything else --------------------------------------------------------------
+    def check_words(self) -> None:
+        """Content words must come from the evidence or the small recommendation vocabulary."""
+        source = " ".join([*self.facts.snippets, *self.facts.other, *self.facts.genres,
+                           *self.facts.entities, *(t.title for t in self.facts.titles.values()),
+                           *self.facts.person_names.values()]).lower()
+        stems = {w[:5] for w in re.findall(r"[a-z]+", source)}
+        masked = self.masked(0, len(self.low), ("title", "person", "entity", "quote"))
+        for word in re.findall(r"[a-z][a-z'\-]*", masked):
+            w = word.removesuffix("'s").strip("'-")
+            if len(w) < 4 or w in STOPWORDS or w in FLUFF or w in EVALUATIVE or \
+                    w in COMPARATIVES or w in GENRE_WORDS or w in NUMBER_WORDS:
+                continue
+            if any(re.search(p, w) for p in RELATION_WORDS.values()):
+                continue
+            if w[:5] in stems or w.split("-")[0][:5] in stems:
+                continue
+            self.bad("word", f"'{w}' is not in the evidence")
+
+
+def check_claims(text: str, item: Item, evidence: list[Evidence],
+                 facts: Facts | None = None,
+                 years: Mapping[str, int | None] | None = None) -> ClaimCheck:
+    """Check every claim of a justification against the item's evidence.
+
+    Args:
+        text: The justification (one or two sentences).
+        item: The recommended item (its title, year and genres may be said).
+        evidence: The evidence the justification may draw on (`Evidence.data` is read).
+        facts: The evidence already read by `facts_of` (saves reading it again).
+        years: Item id -> year for the liked films CF statistics name (see `facts_of`).
+
+    Returns:
+        ClaimCheck; `ok` is False when any claim is not backed, with one violation each.
+    """
+    return _Checker(text, facts or facts_of(item, evidence, years)).run()
