@@ -131,7 +131,8 @@ REACT_LIKED = re.compile(
     r"loved (it|that|them|those)|liked (it|that|them|those)|great (pick|choice|idea|suggestion)|"
     r"perfect|good (one|choice|pick|idea)|those were good|that was good|it was good|"
     r"it'?s good|that'?s a good one|good suggestion|yes please|(is|was|were|are) (so |very |"
-    r"really |pretty )?(great|good|awesome|amazing|funny|hilarious|fun)|more like|rewatch\w*|watch it again|dig (that|it)|look (that|it) up|"
+    r"really |pretty )?(great|good|awesome|amazing|funny|hilarious|fun)|more like|rewatch\w*|"
+    r"watch it again|dig (that|it)|look (that|it) up|"
     r"wanted to (see|watch) (it|that))\b", re.IGNORECASE)
 REACT_DISLIKED = re.compile(
     r"\b(not my (thing|cup of tea|style|taste|type)|not (that|this) one|not for me|not that|"

@@ -312,7 +312,7 @@ class Reader:
 
     def _partial_titles(self, text: str, tokens: list[_Token], reading: Reading) -> None:
         """A rare capitalised word that only one film's title holds ("I loved Shawshank")."""
-        for i, tok in enumerate(tokens):
+        for tok in tokens:
             key = normalize_title(tok.text)
             if (len(key) < 6 or not tok.capital or key in lx.COMMON_WORDS or key in lx.GENRE_WORDS
                     or not self._free(reading, tok.start, tok.end) or key in self.surnames):

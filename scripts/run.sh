@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One entry point that sets everything up on a fresh machine, then runs `chat`, `test` or any
+# One entry point that sets everything up on a fresh machine, then runs `chat`, `test`, `lint` or any
 # convrec sub-command. The second run skips every step that is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +32,10 @@ cmd="${1:-chat}"
 shift || true
 install
 case "$cmd" in
+  lint)
+    # Lint (and, when configured, type-check) the tree; CI runs this before the tests.
+    "$VENV/bin/ruff" check .
+    ;;
   test)
     # The tests also run on ml-100k: fetch it (recbole wheel) and build its artifacts.
     "$VENV/bin/convrec" setup --catalog ml-100k

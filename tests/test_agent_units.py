@@ -13,8 +13,8 @@ from agent.justify import justify, template_justification
 from agent.linking import EntityLinker
 from agent.policy import decide
 from agent.profile import LinkedItem, UserProfile
-from agent.store import SessionStore
 from agent.reading import Reader
+from agent.store import SessionStore
 from agent.understanding import label_schema, understand
 from agent.updates import apply_reading
 from catalog.models import Item
