@@ -16,7 +16,7 @@ GENRE_WORDS: dict[str, str] = {
     "rom com": "romance|comedy", "romcom": "romance|comedy", "rom coms": "romance|comedy",
     "romcoms": "romance|comedy", "romantic comedy": "romance|comedy",
     "romantic comedies": "romance|comedy", "adrenaline": "action", "adrenaline rush": "action",
-    "thrill ride": "action", "space adventure": "sci-fi", "space documentary": "documentary",
+    "thrill ride": "action", "space adventure": "sci-fi|adventure", "space documentary": "documentary",
     # horror
     "scary": "horror", "horror": "horror", "horrors": "horror", "horror movie": "horror",
     "creepy": "horror", "spooky": "horror", "frightening": "horror", "terrifying": "horror",
@@ -31,7 +31,14 @@ GENRE_WORDS: dict[str, str] = {
     "for the kids": "children", "for my son": "children", "for my daughter": "children",
     "with my kids": "children", "with the kids": "children", "for kids": "children",
     "kid friendly": "children", "kids movie": "children", "kids movies": "children",
-    "family friendly": "children", "family movie": "children", "family movies": "children",
+    "family friendly": "family/children", "family movie": "family/children",
+    "family movies": "family/children", "family": "family/children",
+    "whole family": "family/children", "for the whole family": "family/children",
+    "feel good": "comedy", "feelgood": "comedy", "a good cry": "drama", "good cry": "drama",
+    "historical epic": "history", "epic historical": "history",
+    "heartwarming": "drama", "uplifting": "drama", "inspiring": "drama", "wholesome": "family/children",
+    "trippy": "sci-fi", "mind blowing": "sci-fi", "gritty": "crime", "violent": "action",
+    "bloody": "horror", "intense": "thriller", "chilling": "horror", "nail biting": "thriller",
     "childrens": "children", "disney": "children", "toddler": "children",
     # drama
     "drama": "drama", "dramas": "drama", "dramatic": "drama", "tearjerker": "drama",
@@ -153,7 +160,8 @@ ERA_DECADE = re.compile(r"(?<![\d])(?:(?P<century>19|20)|')?(?P<digit>\d)0'?s\b"
 DECADE_WORDS = {"twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950,
                 "sixties": 1960, "seventies": 1970, "eighties": 1980, "nineties": 1990}
 ERA_RECENT = re.compile(r"\b(recent|lately|newer|latest|modern|this year|last few years|"
-                        r"nowadays|new (movies?|films?|releases?|ones|stuff))\b", re.IGNORECASE)
+                        r"nowadays|new (movies?|films?|releases?|ones|stuff)|(something|anything) new|"
+                        r"newer)\b", re.IGNORECASE)
 ERA_OLD = re.compile(r"\b(old(er)? (movies?|films?|classics?|stuff|ones)|classics?|oldies|"
                      r"vintage|golden age|black and white|old school)\b", re.IGNORECASE)
 ERA_BEFORE = re.compile(r"\b(?:before|until|pre|prior to|older than)\s*-?\s*(?P<y>(?:19|20)\d\d)\b",

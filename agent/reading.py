@@ -109,6 +109,19 @@ class Reader:
             last = key.rsplit(" ", 1)[-1]
             if " " in key and len(last) >= 3 and not last.isdigit():
                 self.surnames.setdefault(last, name)
+        by_first: dict[str, list[str]] = {}
+        for name in sorted(fame, key=lambda n: -fame[n]):
+            key = normalize_title(name)
+            if " " in key:
+                by_first.setdefault(key.split(" ", 1)[0], []).append(name)
+        for first, names in by_first.items():  # "Michael" is a first name, not Simon Michaël
+            if len(names) >= 3:
+                self.surnames.pop(first, None)
+        self.first_names = {first: names[0] for first, names in by_first.items()
+                            if len(first) >= 5 and first not in lx.COMMON_WORDS
+                            and (len(names) == 1 or fame[names[0]] >= 3 * fame[names[1]])
+                            and first not in self.surnames}
+        """A distinctive first name ("Denzel") names its best-known bearer."""
         self.people_keys = linker._people_keys
         self.tags = {normalize_title(t): t for t in linker._tags if len(t) >= 4}
         by_year: dict[int, list[str]] = {}
@@ -292,6 +305,9 @@ class Reader:
         words = key.split()
         if key in lx.GENRE_WORDS or key in self.surnames or self._is_person_key(key):
             return False
+        if re.search(r"\b(i am|i'm|im|my name is|call me|this is)\s+$", text[:window[0].start],
+                     re.IGNORECASE):
+            return False  # "Hi, I'm Michael" introduces a person
         everyday = all(w in lx.COMMON_WORDS or w in lx.GENRE_WORDS for w in words)
         capital = all(t.capital for t in window if t.text.lower() not in _SMALL_WORDS)
         sentence_start = i == 0 or text[:window[0].start].rstrip()[-1:] in ".!?"
@@ -382,7 +398,15 @@ class Reader:
                                               f"person:{name}"))
         for i, tok in enumerate(tokens):
             key = normalize_title(tok.text)
-            if key not in self.surnames or not self._free(reading, tok.start, tok.end):
+            if not self._free(reading, tok.start, tok.end) or re.search(
+                    r"\b(i am|i'm|im|my name is|call me|this is)\s+$", text[:tok.start], re.I):
+                continue
+            if key in self.first_names and tok.capital and key not in lx.GENRE_WORDS and \
+                    not self._lookup(key):
+                reading.spans.append(Span("person", tok.text, tok.start, tok.end,
+                                          f"person:{self.first_names[key]}"))
+                continue
+            if key not in self.surnames:
                 continue
             sentence_start = i == 0 or text[:tok.start].rstrip()[-1:] in ".!?"
             common = key in lx.COMMON_WORDS or key in lx.GENRE_WORDS or \
@@ -407,7 +431,9 @@ class Reader:
                     continue
                 key = normalize_title(text[start:end]) if n > 1 else tok_key(window[0].text)
                 value = lx.GENRE_WORDS.get(key)
-                genres = [g for g in (value or "").split("|") if g in self.genres]
+                genres = [next((g for g in alt.split("/") if g in self.genres), "")
+                          for alt in (value or "").split("|")]
+                genres = [g for g in genres if g]
                 if genres:
                     if key in lx.GENRE_WORD_NEEDS_CONTEXT and not about_movies:
                         continue
