@@ -224,13 +224,13 @@ def run_interviews(catalog_name: str = "movielens-redial", data_dir: Path | str 
         raise ValueError(f"users_from must be dev, test or all, not {users_from!r}")
     sides = partition_cases(split.cases, seed)
     cases = (split.cases if users_from == "all" else sides[users_from])[:n_users]
+    if len(cases) < n_users:
+        log.warning("only %d usable %s users (asked for %d)", len(cases), users_from, n_users)
     if user_slice is not None:
         cases = cases[user_slice[0]:user_slice[1]]
     if shard[1] < 1 or not 0 <= shard[0] < shard[1]:
         raise ValueError(f"shard {shard[0]}/{shard[1]} is not valid: need 0 <= i < n")
     cases = cases[shard[0]::shard[1]]
-    if len(cases) < n_users:
-        log.warning("only %d usable test users (asked for %d)", len(cases), n_users)
     names = list(methods)
     skipped: dict[str, str] = {}
     if tools is None and any(m in TOOL_OF or m == "fused" for m in names):
