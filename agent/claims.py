@@ -173,6 +173,9 @@ class _Checker:
         for start, end in _clauses(self.low):
             self.check_clause(start, end)
         self.check_words()
+        said = self.claims or any(m.kind in ("person", "entity", "quote") for m in self.mentions)
+        if self.text and not said:
+            self.bad("empty", "it states none of the evidence's facts")
         return ClaimCheck(not self.violations, self.violations, self.claims)
 
     # ---- names and years --------------------------------------------------------------
@@ -293,6 +296,8 @@ class _Checker:
             values |= {c.n for c in self.comentions_for(start, end) or self.facts.comentions}
         if self.facts.n_ratings is not None:
             values.add(self.facts.n_ratings)
+        for text in self.facts.other:  # plugin evidence: its numbers, unbound
+            values |= {int(n) for n in re.findall(r"\b\d+\b", text)}
         return values
 
     def check_numbers(self, start: int, end: int) -> None:
@@ -378,7 +383,7 @@ class _Checker:
             if not (stats and any(s.percent > 50 for s in stats)):
                 self.bad("number", f"'{m.group()}' needs a share above half")
         for word in re.findall(r"[a-z]+", clause):
-            if word in NUMBER_WORDS:
+            if word in NUMBER_WORDS and word not in self.source_words:
                 self.bad("number", f"'{word}' is a number the evidence does not give")
 
     def check_cf_direction(self, start: int, end: int) -> None:
@@ -439,9 +444,10 @@ class _Checker:
             if not re.search(pattern, cleaned):
                 continue
             if role == "cf":
-                if not (self.facts.cf or self.facts.comentions):
+                if not (self.facts.cf or self.facts.comentions or self.facts.n_ratings):
                     self.bad("relation", "no ratings statistic backs what people liked")
-                elif self.cf_for(start, end) or self.comentions_for(start, end):
+                elif self.cf_for(start, end) or self.comentions_for(start, end) or (
+                        self.facts.n_ratings and not titles):
                     self.good("ratings statistic")
                 elif titles:
                     self.bad("relation", "the ratings statistic is about another film")
@@ -465,7 +471,7 @@ class _Checker:
                 else:
                     self.bad("relation", "no decade link in the evidence")
                 continue
-            if role == "franchise":
+            if role in ("franchise", "sequel", "prequel"):
                 links = [lk for lk in self.facts.links if lk.relation in ("sequel", "prequel")]
             else:
                 links = self.links_with(role)
@@ -476,14 +482,15 @@ class _Checker:
             if titles and not titles & seeds:
                 self.bad("relation", f"the {role} link is not with {', '.join(sorted(titles))}")
             elif role in ("sequel", "prequel"):
-                self.check_direction(role, cleaned, links)
+                self.check_direction(role, self.low[start:end], links)
             else:
                 self.good(f"{role} link")
 
     def check_direction(self, role: str, clause: str, links: list[Link]) -> None:
         """'It is the sequel to T' must agree with the link's direction."""
-        says_item = re.search(rf"\b(?:it|this(?: one| film| movie)?|{re.escape(norm(self.facts.item.title))})"
-                              rf"(?:'s| is| was)? (?:a|the|its)? ?{role}\b", norm(clause))
+        subject = rf"(?:it|this(?: one| film| movie)?|{re.escape(norm(self.facts.item.title))})"
+        says_item = re.search(rf"\b{subject}(?: \d{{4}})?(?: is| was| s)? (?:a |the |its )?"
+                              rf"{role}\b", norm(clause))
         ok = False
         for link in links:
             item_is = link.relation if link.forward else (

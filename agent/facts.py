@@ -285,6 +285,7 @@ def facts_of(item: Item, evidence: list[Evidence],
         elif ev.kind == "popularity":
             n = (ev.data or {}).get("n_ratings")
             facts.n_ratings = int(n) if isinstance(n, int | float) else None
+            facts.other.append(ev.text.strip())
         elif ev.text.strip():
             facts.other.append(ev.text.strip())
     facts.titles[norm(item.title)] = facts.item  # the item's own year wins

@@ -337,10 +337,11 @@ def justify(backend: LLMBackend | None, item: Item, evidence: list[Evidence],
     chosen = VARIANTS[variant] if isinstance(variant, str) else variant
     facts = facts_of(item, evidence, years)
     template = template_justification(item, evidence)
-    template_check = check_claims(template, item, evidence, facts)
+    lines = facts_for(evidence)
+    template_check = check_claims(template, item, evidence, facts) if lines else \
+        ClaimCheck(True, [], ["no evidence to state: a plain fallback"])
     if not template_check.ok:
         log.warning("template for %s fails its own check: %s", item.id, template_check.violations)
-    lines = facts_for(evidence)
     if backend is None or not lines:
         return Justification(template, "template", template_check)
     schema = draft_schema(facts) if chosen.grammar else None

@@ -1,4 +1,5 @@
-"""`convrec bench turn`: a fixed conversation on the real backend, latency by stage and turn kind."""
+"""`convrec bench turn`: a fixed conversation on the real backend, latency by stage and turn kind,
+the first visible LLM token of a recommendation turn and the share of shown LLM sentences."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.stats import summary
+from evaluation.faithfulness import faithfulness, faithfulness_markdown
 
 CONVERSATION = [
     "Hi, I'm looking for a movie to watch tonight.",
@@ -21,8 +23,11 @@ CONVERSATION = [
 
 
 def run_turn_bench(settings: Any, repeats: int = 3, conversation: list[str] | None = None,
-                   progress: bool = True) -> dict[str, Any]:
-    """Run the conversation `repeats` times in fresh sessions and collect timings."""
+                   progress: bool = True, backend: Any = None) -> dict[str, Any]:
+    """Run the conversation `repeats` times in fresh sessions and collect timings.
+
+    `backend` replaces the one the settings name (tests pass a fake).
+    """
     from tqdm import tqdm
 
     from agent import Agent
@@ -33,7 +38,8 @@ def run_turn_bench(settings: Any, repeats: int = 3, conversation: list[str] | No
     def report(stage: str, frac: float) -> None:
         stages[stage] = time.perf_counter() - start
 
-    agent = Agent.from_settings(settings, progress=report, show_progress=progress)
+    agent = Agent.from_settings(settings, progress=report, show_progress=progress,
+                                backend=backend)
     load = {"catalog_s": stages.get("tools", 0.0),
             "tools_s": stages.get("model", 0.0) - stages.get("tools", 0.0),
             "model_s": stages.get("ready", 0.0) - stages.get("model", 0.0),
@@ -44,6 +50,8 @@ def run_turn_bench(settings: Any, repeats: int = 3, conversation: list[str] | No
     first_token: dict[str, list[float]] = defaultdict(list)
     calls: dict[str, list[dict[str, float]]] = defaultdict(list)
     invalid_json = n_json = 0
+    first_llm: list[float] = []
+    rec_replies: list[Any] = []
     with tqdm(total=repeats * len(turns), desc="bench turns", disable=not progress) as bar:
         for r in range(repeats):
             session = agent.session(f"bench-{r}")
@@ -55,8 +63,19 @@ def run_turn_bench(settings: Any, repeats: int = 3, conversation: list[str] | No
                     if not first and piece.strip():
                         first.append(time.perf_counter() - t0)
 
-                reply = session.send(text, on_text=on_text)
+                drafted: list[float] = []
+
+                def on_card(rec: Any, t0: float = t0, drafted: list[float] = drafted) -> None:
+                    if not drafted and rec.draft_status == "streaming" and \
+                            rec.justification.strip():
+                        drafted.append(time.perf_counter() - t0)
+
+                reply = session.send(text, on_text=on_text, on_card=on_card)
                 kind = reply.kind
+                if kind == "recommendations":
+                    rec_replies.append(reply)
+                    if drafted:  # measured from the end of understanding (timings say when)
+                        first_llm.append(drafted[0] - reply.timings.get("understanding", 0.0))
                 by_kind[kind].append(reply.timings["total"])
                 for stage, secs in reply.timings.items():
                     by_stage[kind][stage].append(secs)
@@ -88,6 +107,8 @@ def run_turn_bench(settings: Any, repeats: int = 3, conversation: list[str] | No
                                  summary([c["seconds"] for c in v]).items() if k != "n"}}
                       for stage, v in calls.items()},
         "invalid_json_rate": invalid_json / n_json if n_json else 0.0,
+        "first_llm_token": summary(first_llm) if first_llm else None,
+        "faithfulness": faithfulness(rec_replies),
     }
 
 
@@ -109,6 +130,12 @@ def write_report(result: dict[str, Any], folder: Path, name: str) -> Path:
         for stage, c in result["llm_calls"].items():
             lines.append(f"| {stage} | {c['n']} | {c['prompt_tokens_mean']:.0f} | "
                          f"{c['completion_tokens_mean']:.0f} | {c['seconds_p50']:.2f} |")
+        first = result.get("first_llm_token")
+        lines += ["", "first visible LLM token of a recommendation turn, after understanding: "
+                  + (f"p50 {first['p50']:.2f} s, p95 {first['p95']:.2f} s (n={first['n']})"
+                     if first else "none streamed")]
+        if result.get("faithfulness"):
+            lines += ["", faithfulness_markdown(result["faithfulness"], "## Justifications")]
         lines += ["", f"first token: `{json.dumps(result['first_token'])}`",
                   f"load: `{json.dumps(result['load'])}`",
                   f"invalid JSON rate: {result['invalid_json_rate']:.3f}"]
