@@ -151,6 +151,8 @@ class FoldData:
     tool: CoMentionTool
     priors: dict[str, float]
     train_dialogues: set[str]
+    dialogues: Path
+    resolve: Callable[[str], str | None]
 
 
 def fold_data(dialogues: Path, catalog: Catalog, resolve: Callable[[str], str | None],
@@ -159,7 +161,8 @@ def fold_data(dialogues: Path, catalog: Catalog, resolve: Callable[[str], str | 
     convs = read_redial(dialogues, resolve, keep=lambda d: d in train)
     table = table_from_conversations(convs, catalog, description=f"{len(convs)} ReDial dialogues")
     priors = Counter(t for q in train_queries for t in q.sample.target_ids if t)
-    return FoldData(table, CoMentionTool(table=table, catalog=catalog), dict(priors), train)
+    return FoldData(table, CoMentionTool(table=table, catalog=catalog), dict(priors), train,
+                    dialogues, resolve)
 
 
 def results_with(query: Query, comention: CoMentionTool | None) -> list[ToolResult]:
@@ -185,12 +188,13 @@ class Design:
 
 
 def design(queries: Sequence[Query], results: Sequence[list[ToolResult]],
-           cands: Sequence[list[Candidate]], builder: FeatureBuilder, pool: int,
+           cands: Sequence[list[Candidate]], builders: Sequence[FeatureBuilder], pool: int,
            positives_only: bool = True) -> Design:
-    """Stack each query's candidate features; label 1 for a target (groups without any
-    target in the pool are dropped when `positives_only`, they teach lambdarank nothing)."""
+    """Stack each query's candidate features (built by that query's builder); label 1 for a
+    target (groups without any target in the pool are dropped when `positives_only`: they
+    teach lambdarank nothing)."""
     xs, ys, sizes = [], [], []
-    for q, res, cs in zip(queries, results, cands, strict=True):
+    for q, res, cs, builder in zip(queries, results, cands, builders, strict=True):
         ids = [c.item_id for c in cs[:pool]]
         targets = {t for t in q.sample.target_ids if t}
         y = np.array([1.0 if i in targets else 0.0 for i in ids])
@@ -201,19 +205,20 @@ def design(queries: Sequence[Query], results: Sequence[list[ToolResult]],
         ys.append(y)
         sizes.append(len(ids))
     if not xs:
-        return Design(np.zeros((0, len(builder.names))), np.zeros(0), [])
+        return Design(np.zeros((0, len(builders[0].names) if builders else 0)), np.zeros(0), [])
     return Design(np.vstack(xs), np.concatenate(ys), sizes)
 
 
 def fit_ranker(kind: ModelKind, train: Design, valid: Design | None, builder: FeatureBuilder,
-               pool: int, l2: float = 10.0) -> LearnedRanker:
-    """Train one model kind (lambdarank early-stops on `valid`)."""
+               pool: int, l2: float = 10.0, rounds: int = 400) -> LearnedRanker:
+    """Train one model kind (lambdarank early-stops on `valid` when given, else runs
+    `rounds` rounds)."""
     if kind == "logistic":
         model: Any = LogisticModel.fit(train.x, train.y, l2=l2)
     else:
         model = train_lambdarank(train.x, train.y, train.sizes,
                                  (valid.x, valid.y, valid.sizes) if valid and valid.sizes
-                                 else None)
+                                 else None, rounds=rounds)
     return LearnedRanker(kind, model, builder, pool)
 
 
@@ -281,38 +286,61 @@ def compare(queries: Sequence[Query], dialogues: Path, catalog: Catalog, mapper:
     return out
 
 
+N_INNER = 4
+"""Inner folds of the training dialogues: each training query's co-mention counts and priors
+come from the other inner folds, never from its own dialogue (else the counts would hold its
+own targets and the model would learn to trust them blindly)."""
+
+
 def train_on(train_q: Sequence[Query], data: FoldData, catalog: Catalog,
              kinds: Sequence[ModelKind], pool: int,
              seed: int) -> tuple[dict[str, LearnedRanker], dict[str, Any]]:
-    """Fit each kind on the training queries, pick the winner on an inner validation split
-    (one fold of the training dialogues), then refit the winner's kind on all of them."""
-    builder = FeatureBuilder(catalog, priors=data.priors)
-    inner = {q.sample.dialog_id for q in train_q if fold_of(q.sample.dialog_id, 5, seed + 1) == 0}
-    fit_q = [q for q in train_q if q.sample.dialog_id not in inner]
-    held_q = [q for q in train_q if q.sample.dialog_id in inner]
-    results = {q.key: results_with(q, data.tool) for q in train_q}
+    """Fit each kind on the training queries with out-of-fold features, pick the winner on
+    inner fold 0 (fit on the other inner folds), then refit every kind on all the queries.
+
+    The returned rankers use `data`'s co-mention table and priors (all training dialogues):
+    exactly what they are served with.
+    """
+    served = FeatureBuilder(catalog, priors=data.priors)
+    inner_of = {q.key: fold_of(q.sample.dialog_id, N_INNER, seed + 1) for q in train_q}
+    tools: dict[int, CoMentionTool] = {}
+    builders: dict[int, FeatureBuilder] = {}
+    for j in range(N_INNER):
+        rest = [q for q in train_q if inner_of[q.key] != j]
+        part = fold_data(data.dialogues, catalog, data.resolve,
+                         {q.sample.dialog_id for q in rest}, rest)
+        tools[j] = part.tool
+        builders[j] = FeatureBuilder(catalog, priors=part.priors,
+                                     catalog_features=served.items)
+    results = {q.key: results_with(q, tools[inner_of[q.key]]) for q in train_q}
     cands = {q.key: candidates_of(q, results[q.key], catalog) for q in train_q}
 
-    def d(qs: Sequence[Query], positives_only: bool = True) -> Design:
-        return design(qs, [results[q.key] for q in qs], [cands[q.key] for q in qs], builder,
-                      pool, positives_only)
+    def d(qs: Sequence[Query]) -> Design:
+        return design(qs, [results[q.key] for q in qs], [cands[q.key] for q in qs],
+                      [builders[inner_of[q.key]] for q in qs], pool)
 
-    fit_d, held_d, all_d = d(fit_q), d(held_q), d(train_q)
+    held_q = [q for q in train_q if inner_of[q.key] == 0]
+    fit_d, held_d = d([q for q in train_q if inner_of[q.key] != 0]), d(held_q)
     inner_scores: dict[str, float] = {}
+    rounds = 400
     for kind in kinds:
-        model = fit_ranker(kind, fit_d, held_d, builder, pool)
+        model = fit_ranker(kind, fit_d, held_d, builders[0], pool)
+        if kind == "lambdarank":
+            rounds = max(20, int(model.model.best_iteration or rounds))
         hits = pairs = 0
         for q in held_q:
-            ranked = model.rerank(q.inputs, results[q.key], cands[q.key])
+            ok = [r for r in results[q.key] if not r.error and r.candidates]
+            ranked = model.rerank(q.inputs, ok, cands[q.key]) if ok else cands[q.key]
             h, p = recall_hits([c.item_id for c in ranked], q.sample, 10)
             hits, pairs = hits + h, pairs + p
         inner_scores[kind] = hits / pairs if pairs else 0.0
     best = max(kinds, key=lambda k: inner_scores[k])
-    rankers = {f"learned:{k}": fit_ranker(k, all_d, held_d if k == "lambdarank" else None,
-                                          builder, pool) for k in kinds}
+    all_d = d(train_q)
+    rankers = {f"learned:{k}": fit_ranker(k, all_d, None, served, pool, rounds=rounds)
+               for k in kinds}
     rankers["learned"] = rankers[f"learned:{best}"]
-    info = {"inner_recall10": inner_scores, "picked": best, "train_rows": int(all_d.x.shape[0]),
-            "train_groups": len(all_d.sizes)}
+    info = {"inner_recall10": inner_scores, "picked": best, "lambdarank_rounds": rounds,
+            "train_rows": int(all_d.x.shape[0]), "train_groups": len(all_d.sizes)}
     return rankers, info
 
 
@@ -369,6 +397,27 @@ def mean_importance(per_fold: Sequence[dict[str, float]]) -> dict[str, float]:
     return dict(sorted(mean.items(), key=lambda kv: -kv[1]))
 
 
+def time_ranker(ranker: LearnedRanker, queries: Sequence[Query], data: FoldData,
+                catalog: Catalog) -> dict[str, float]:
+    """Milliseconds the planner spends per query in the co-mention tool and in re-ranking
+    (`rank_results` with the ranker, its `timings["ranker"]`), p50 and p95."""
+    tool_ms, rank_ms, sizes = [], [], []
+    for q in queries:
+        start = time.perf_counter()
+        results = results_with(q, data.tool)
+        tool_ms.append(1000 * (time.perf_counter() - start))
+        timings: dict[str, float] = {}
+        ranked = rank_results(results, catalog, q.inputs, set(), POOL, None, ranker, timings)
+        if "ranker" in timings:
+            rank_ms.append(1000 * timings["ranker"])
+            sizes.append(min(len(ranked), ranker.pool))
+    pct = np.percentile
+    return {"queries": len(rank_ms), "candidates_p50": float(pct(sizes, 50)) if sizes else 0.0,
+            "rerank_ms_p50": float(pct(rank_ms, 50)) if rank_ms else 0.0,
+            "rerank_ms_p95": float(pct(rank_ms, 95)) if rank_ms else 0.0,
+            "comention_ms_p50": float(pct(tool_ms, 50)) if tool_ms else 0.0}
+
+
 # ---------------------------------------------------------------------- training the served model
 
 
@@ -389,6 +438,7 @@ def train_final(queries: Sequence[Query], dialogues: Path, catalog: Catalog, map
     report = summarize_records(recs, list(KS), seed=seed)
     report["vs_rrf"] = paired_against(recs, ("rrf", "rrf+comention"), seed)
     ranker = rankers["learned"]
+    report["latency"] = time_ranker(ranker, valid_q, data, catalog)
     ranker.meta.update({
         "priors": data.priors, "importance": ranker.importance(),
         "training": {"source": "redial", "dialogues": str(dialogues),
@@ -496,6 +546,10 @@ def cmd_train_ranker(args: Any) -> int:
     print(f"\n## Served model: trained on folds != {args.validation_fold}, "
           f"validated on fold {args.validation_fold}\n")
     print(tables(report, importance=ranker.importance()))
+    lat = report["latency"]
+    print(f"\nre-ranking {lat['candidates_p50']:.0f} candidates (p50): {lat['rerank_ms_p50']:.2f} ms "
+          f"p50, {lat['rerank_ms_p95']:.2f} ms p95; co-mention tool {lat['comention_ms_p50']:.2f} "
+          f"ms p50 (one thread, over {lat['queries']} validation samples)")
     if not args.no_install:
         resources = ToolResources(catalog=catalog, cache_dir=cache)
         table_dir = install_dialogue_table(resources, data.table)
