@@ -113,6 +113,6 @@ fellow other appeal appeals suggest suggests suggestion suggested going definite
 probably chance here there then now right just really quite also either both nice
 similarly likewise addition additionally furthermore moreover alongside along
 soon after conversation conversations recommended
-half third thirds quarter quarters majority share shares among
+picked chosen selected half third thirds quarter quarters majority share shares among
 """.split())
 """Recommendation vocabulary a justification may use without the evidence saying it."""

@@ -36,9 +36,10 @@ _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\-]*%?")
 _CLAUSE = re.compile(r";|\. |, (?:and|but|while|plus|so|whereas) | and also | while ")
 _PEOPLE = r"(?:people|viewers|users|fans|those|others|audiences?|everyone|anyone|raters|folks)"
 _CF_BASE = re.compile(rf"\b(?:{_PEOPLE}\b[\w ,]*?\b(?:who|that)\b[\w ]*?\b(?:rated|liked|loved|"
-                      rf"enjoyed|watched|gave|rating)|fans of|lovers of|who (?:rated|liked|"
+                      rf"enjoyed|watched|gave|rating)|fans of|lovers of|who (?:also )?(?:rated|liked|"
                       rf"loved|enjoyed|watched))\b")
-_CF_ALSO = re.compile(r"\balso (?:rated|liked|loved|enjoyed|gave|watched)\b")
+_CF_ALSO = re.compile(r"(?<!who )(?<!that )\balso (?:rated|liked|loved|enjoyed|gave|"
+                      r"watched)\b")
 _CF_WORDS = re.compile(rf"\b{_PEOPLE}\b|\bfans?\b|\brated\b|\balso (?:liked|loved|enjoyed)\b")
 _YOU_LIKED = re.compile(r"\byou(?:'ve| have)? (?:liked|loved|enjoyed|mentioned|watched|"
                         r"like|love|enjoy)\b|\byour (?:love|liking|taste) (?:of|for)\b|"
@@ -453,8 +454,18 @@ class _Checker:
                     self.bad("relation", "the ratings statistic is about another film")
                 continue
             if role == "sequence":
-                if self.comentions_for(start, end):
-                    self.good("co-mention")
+                about = r"\b(?:rat(?:ed|ing)|liked|loved|enjoyed|recommended|conversations?)\b"
+                if re.search(r"\b(?:released|came out|made|premiered)\b", cleaned):
+                    self.check_release_order(start, end, cleaned)
+                elif self.comentions_for(start, end) and re.search(about, cleaned):
+                    backwards = [m for m in re.finditer(r"\bafter (?:rating|watching|seeing|"
+                                                        r"liking|loving)\b", self.low[:end])
+                                 if m.start() >= start and (nxt := self.next_title(m.end(), end))
+                                 and self.facts.is_item(nxt.key)]
+                    if backwards:
+                        self.bad("relation", "the co-mention is read backwards")
+                    else:
+                        self.good("co-mention")
                 else:
                     self.bad("relation", "no co-mention statistic backs what came after what")
                 continue
@@ -485,6 +496,18 @@ class _Checker:
                 self.check_direction(role, self.low[start:end], links)
             else:
                 self.good(f"{role} link")
+
+    def check_release_order(self, start: int, end: int, clause: str) -> None:
+        """'Released soon after T': the years must say so (a co-mention is about ratings)."""
+        others = [self.facts.titles[k] for k in self.other_titles(start, end)]
+        item_year = self.facts.item.year
+        after = bool(re.search(r"\bafter\b", clause))
+        if item_year and others and all(t.year for t in others) and all(
+                (item_year >= t.year) if after else (item_year <= t.year) for t in others):
+            self.good("release order from the years")
+        else:
+            self.bad("relation", "the evidence does not say when it was released relative "
+                     "to the film named")
 
     def check_direction(self, role: str, clause: str, links: list[Link]) -> None:
         """'It is the sequel to T' must agree with the link's direction."""

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 from test_knowledge_graph import tiny_catalog
+from test_tui import tui_agent, tui_catalog  # noqa: F401 - fixtures
 
 from agent.backends.scripted import ScriptedBackend
 from agent.claims import check_claims
@@ -188,6 +189,23 @@ def test_ratings_statistics_are_read_in_their_direction() -> None:
     assert not ok("Since you liked Aliens, you may enjoy it.", ALIENS, [ALIENS_CF])
 
 
+def test_co_mention_counts_and_what_came_after_what() -> None:
+    jedi = Item(id="181", title="Return of the Jedi", year=1983)
+    ev = [Evidence(tool="comention", kind="comention",
+                   text="48 people rated Return of the Jedi 4+ soon after rating Toy Story 4+.",
+                   data={"seed_id": "1", "seed_title": "Toy Story",
+                         "item_title": "Return of the Jedi", "source": "ratings",
+                         "n_users": 48, "min_rating": 4.0})]
+    assert ok("48 people rated Return of the Jedi 4+ soon after rating Toy Story 4+.", jedi, ev)
+    assert ok("Since you liked Toy Story: 48 people rated Return of the Jedi highly right "
+              "after rating Toy Story highly.", jedi, ev)
+    assert not ok("Return of the Jedi was released soon after Toy Story.", jedi, ev)
+    assert not ok("84 people rated Return of the Jedi 4+ soon after rating Toy Story 4+.", jedi,
+                  ev)
+    assert not ok("48 people rated Toy Story 4+ soon after rating Return of the Jedi 4+.", jedi,
+                  ev)
+
+
 def test_descriptions_may_be_paraphrased_but_not_embellished() -> None:
     ev = [SNIPPET]
     assert ok("Blade Runner is about a blade runner who must pursue four replicants.", evidence=ev)
@@ -297,7 +315,9 @@ def test_first_card_streams_and_a_refused_draft_is_replaced_in_place(draft: str,
     session = _session(ScriptedBackend(replies=[draft]))
     pieces: list[str] = []
     cards: list = []
-    reply = session._recommend(plan, [], [], {}, pieces.append, cards.append)
+    calls: list = []
+    reply = session._recommend(plan, [], calls, {}, pieces.append, cards.append)
+    assert [c.stage for c in calls] == ["justification"]  # only the first card is drafted
     streamed = [c for c in cards if c.draft_status == "streaming"]
     assert len(streamed) >= 3 and streamed[-1].justification.strip() == draft  # token by token
     assert "".join(pieces).count(draft.split()[0]) >= 1
@@ -311,7 +331,6 @@ def test_first_card_streams_and_a_refused_draft_is_replaced_in_place(draft: str,
         assert first.justification_source == "template"
     else:
         assert "[checked" not in text and first.grounded and first.justification == draft
-    assert [c.stage for c in reply.llm_calls] == [] or True  # calls are added by send()
 
 
 def _audit_rows() -> list[dict]:
@@ -361,3 +380,31 @@ def test_bench_turn_reports_the_first_llm_token_and_the_shown_share(
     assert f["llm_shown_share"] is not None
     md = write_report(result, tmp_path, "bench-turn").read_text()
     assert "first visible LLM token" in md and "## Justifications" in md
+
+
+async def test_tui_replaces_a_refused_streamed_draft_in_the_card(tui_agent) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    from test_tui import FIRST_TURN, send, variant
+
+    from tui.app import ConvrecApp
+
+    inner = tui_agent.backend
+
+    class LyingJustifier:
+        name = "lying"
+
+        def chat(self, messages, **kw):  # type: ignore[no-untyped-def]
+            if kw.get("json_schema") is None and "Facts:" in messages[-1]["content"]:
+                return ScriptedBackend(replies=["It is the sequel to Alien, starring Tom "
+                                                "Cruise."]).chat(messages, **kw)
+            return inner.chat(messages, **kw)
+
+    app = ConvrecApp(agent=variant(tui_agent, backend=LyingJustifier()))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(app, pilot, FIRST_TURN)
+        cards = app.cards.cards
+        ids = [c.recommendation.item_id for c in cards]
+        assert len(cards) == 5 and len(set(ids)) == 5  # updated in place, not added again
+        first = cards[0]
+        assert first.recommendation.draft_status == "replaced"
+        assert "checked: the model's sentence was replaced by the evidence" in first.plain
+        assert "Tom Cruise" not in first.plain
