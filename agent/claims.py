@@ -44,6 +44,8 @@ _CF_WORDS = re.compile(rf"\b{_PEOPLE}\b|\bfans?\b|\brated\b|\balso (?:liked|love
 _YOU_LIKED = re.compile(r"\byou(?:'ve| have)? (?:liked|loved|enjoyed|mentioned|watched|"
                         r"like|love|enjoy)\b|\byour (?:love|liking|taste) (?:of|for)\b|"
                         r"\bfan of\b")
+_WHICH_YOU_LIKED = re.compile(r"\b(?:which|that|as|like) you(?:'ve| have| also)? (?:liked|loved|"
+                              r"enjoyed|mentioned|watched|rated)\b|\bone of your favou?rites\b")
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent\b)")
 _RATING = re.compile(r"\b(\d(?:\.\d)?)\s*(?:\+|\s*stars?\b|\s*(?:or|and) (?:more|higher|above|"
                      r"up)\b|\s*out of (?:5|five)\b|/5\b)")
@@ -258,8 +260,18 @@ class _Checker:
         """'Since you liked T': T must be a film the user liked (a seed of the evidence)."""
         for m in _YOU_LIKED.finditer(self.low, start, end):
             nxt = self.next_title(m.end(), end, max_words=2)
-            if nxt is not None:
+            if nxt is not None and re.fullmatch(r"\s*(?:the (?:film|movie)\s*)?",
+                                                self.low[m.end():nxt.start]):
                 key = nxt.key
+                if key in self.facts.seeds:
+                    self.good(f"you liked {key}")
+                else:
+                    self.bad("relation", f"the evidence does not say you liked {key}")
+        for m in _WHICH_YOU_LIKED.finditer(self.low, start, end):
+            before = [t for t in self.titles_in(start, m.start()) if t.end <= m.start()]
+            if before and re.fullmatch(r"[\s,(]*(?:\(\d{4}\))?[\s,]*",
+                                       self.low[before[-1].end:m.start()]):
+                key = before[-1].key
                 if key in self.facts.seeds:
                     self.good(f"you liked {key}")
                 else:
@@ -549,7 +561,9 @@ class _Checker:
                 self.good(f"genre {word}")
 
     def check_evaluations(self, clause: str, start: int, end: int) -> None:
-        general = _GENERAL_LIKING.search(clause)
+        general = next((g for g in _GENERAL_LIKING.finditer(clause) if not re.search(
+            r"(?:\bits|\btheir|\bwhose|%|\bof|\bthose|\bthese|§)\s*(?:\bthe\s+)?(?:\w+\s+)?$",
+            clause[:g.start() + len(g.group()) - len(g.group().lstrip())])), None)
         counted = general and any(
             m.start() <= general.end() and m.end() >= general.start()
             for m in re.finditer(rf"\d+\s+{_PEOPLE}", clause))
