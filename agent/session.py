@@ -163,7 +163,7 @@ class Session:
         """
         if role not in ("user", "assistant"):
             raise ValueError(f"role must be 'user' or 'assistant', got {role!r}")
-        text = clean_user_text(text if isinstance(text, str) else str(text))
+        text = clean_user_text(safe_text(text))
         if not text:
             return
         if role == "assistant":

@@ -71,7 +71,7 @@ def _text(path: Path, fix: str) -> str:
     if not path.is_file():
         raise DataError(f"missing catalog file {path}", fix)
     try:
-        return gzip.decompress(path.read_bytes()).decode("utf-8")
+        return gzip.decompress(path.read_bytes()).decode("utf-8", errors="replace")
     except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
         raise DataError(f"damaged catalog file {path} ({exc})", fix) from exc
 

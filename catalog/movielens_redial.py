@@ -34,13 +34,13 @@ def _need(path: Path) -> Path:
 
 
 def _csv(path: Path) -> list[dict[str, str]]:
-    with _need(path).open(encoding="utf-8", newline="") as f:
+    with _need(path).open(encoding="utf-8", errors="replace", newline="") as f:
         return list(csv.DictReader(f))
 
 
 def _json(path: Path) -> Any:
     try:
-        with _need(path).open(encoding="utf-8") as f:
+        with _need(path).open(encoding="utf-8", errors="replace") as f:
             return json.load(f)
     except json.JSONDecodeError as exc:
         raise DataError(f"corrupt JSON in {path}: {exc}", FIX) from exc
