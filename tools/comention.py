@@ -378,8 +378,9 @@ class CoMentionTool(ConvrecTool):
     """Recommend what people went on to recommend after the user's liked titles came up.
 
     Scores each item by the number of conversations in which it was recommended after a liked
-    movie (or a liked genre or person) was mentioned, summed over the seeds. Evidence names the seed and the count ("recommended after Alien in 12
-    conversations"); Evidence.data holds the counts.
+    movie (or a liked genre or person) was mentioned, summed over the seeds. Evidence names the
+    seed and the count ("recommended after Alien in 12 conversations"); Evidence.data holds the
+    counts.
     """
 
     name: str = "comention"
