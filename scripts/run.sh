@@ -33,8 +33,9 @@ shift || true
 install
 case "$cmd" in
   lint)
-    # Lint (and, when configured, type-check) the tree; CI runs this before the tests.
+    # Lint and type-check the tree (settings in pyproject.toml); CI runs this before the tests.
     "$VENV/bin/ruff" check .
+    "$VENV/bin/mypy"
     ;;
   test)
     # The tests also run on ml-100k: fetch it (recbole wheel) and build its artifacts.
