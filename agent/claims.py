@@ -110,6 +110,8 @@ def _mentions(text: str, facts: Facts) -> list[_Mention]:
         for start, end in _find(_name_pattern(name), text):
             if any(start < e and end > s for s, e in taken):
                 continue
+            if name.endswith(".") and text[end:end + 1] == ".":
+                end += 1  # 'Monsters, Inc.' keeps its full stop
             taken.append((start, end))
             found.append(_Mention(start, end, kind, key))
     snippets = " ".join(norm(x) for x in [*facts.snippets, *facts.entities, *facts.other])
@@ -120,9 +122,12 @@ def _mentions(text: str, facts: Facts) -> list[_Mention]:
     return sorted(found, key=lambda m: m.start)
 
 
-def _clauses(text: str) -> list[tuple[int, int]]:
+def _clauses(text: str, mentions: list[_Mention]) -> list[tuple[int, int]]:
+    """Clause spans; a title such as 'E.T. the Extra-Terrestrial' is never cut."""
     spans, last = [], 0
     for m in _CLAUSE.finditer(text):
+        if any(n.start <= m.start() < n.end for n in mentions):
+            continue
         spans.append((last, m.start()))
         last = m.end()
     spans.append((last, len(text)))
@@ -173,7 +178,7 @@ class _Checker:
             self.bad("empty", "no text")
         self.check_names()
         self.check_years()
-        for start, end in _clauses(self.low):
+        for start, end in _clauses(self.low, self.mentions):
             self.check_clause(start, end)
         self.check_words()
         said = self.claims or any(m.kind in ("person", "entity", "quote") for m in self.mentions)
@@ -341,7 +346,14 @@ class _Checker:
             value = float(m.group(1))
             thresholds = {s.min_rating for s in self.facts.cf} | {
                 c.min_rating for c in self.facts.comentions if c.min_rating is not None}
-            if value in thresholds:
+            before = re.sub("§+", "§", self.masked(start, m.start()))
+            attached = re.search(r"\b(?:rat(?:ed|ing|e|es)|gave(?: it)?|scored?|stars?)\b"
+                                 r"(?:\W+\w+){0,3}\W*$", before) or \
+                re.match(r"\s*stars?\b|\s*(?:rating|or (?:more|higher|above))\b",
+                         self.low[m.end():])
+            if not attached:
+                self.bad("number", f"'{m.group().strip()}' is not attached to a rating")
+            elif value in thresholds:
                 self.good(f"rating threshold {m.group(1)}")
             else:
                 self.bad("number", f"rating {m.group(1)} is not the evidence's threshold")
