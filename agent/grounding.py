@@ -1,5 +1,11 @@
-"""Grounding check: a justification may name only titles, people, years, numbers and relations
-that its evidence holds."""
+"""Token-level grounding check: a text may name only titles, people, years, numbers and relations
+that some allowed text holds.
+
+Interview questions are checked with this (they draw on the user's own words). Justifications
+are checked claim by claim against the evidence's data by `agent.claims.check_claims`, which
+also binds each number to its field and each person to their role; this token check cannot
+(issue 14: it passed "Of 129 people who rated Alien 4+, 61% ..." with the numbers swapped).
+"""
 
 from __future__ import annotations
 
