@@ -11,11 +11,12 @@ import numpy as np
 
 from agent import memory
 from agent.backends.base import LLMBackend
+from agent.host import SessionState
 from agent.linking import EntityLinker
 from agent.planner import PlanResult, planner_ranker, run_plan
 from agent.profile import UserProfile
 from agent.reading import Reader
-from agent.session import Session, SessionState
+from agent.session import Session
 from agent.settings import Settings, load_settings
 from agent.store import BaseSessionStore, open_session_store
 from catalog.errors import ArtifactError, UserFacingError

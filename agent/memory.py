@@ -13,8 +13,8 @@ from pydantic import BaseModel, Field, ValidationError
 from agent.profile import LinkedItem, UserProfile
 
 if TYPE_CHECKING:
+    from agent.host import SessionView as Session
     from agent.reply import Reply
-    from agent.session import Session
     from agent.store import BaseSessionStore, MemoryUpdate
 
 log = logging.getLogger(__name__)

@@ -8,11 +8,11 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field
-
 from agent import memory
 from agent.backends.base import BackendError, Completion
 from agent.grounding import check_grounding
+from agent.host import SessionHost
+from agent.host import SessionState as SessionState  # re-exported: it used to live here
 from agent.justify import justify, seed_years
 from agent.policy import SLOT_DESCRIPTION, TEMPLATE_QUESTION, Decision, decide
 from agent.profile import FeedbackKind, UserProfile
@@ -25,7 +25,6 @@ from tools.base import Candidate
 
 if TYPE_CHECKING:
     from agent.backends.base import LLMBackend
-    from agent.core import Agent
     from catalog.models import Item
 
 log = logging.getLogger(__name__)
@@ -34,28 +33,6 @@ TextCallback = Callable[[str], None]
 CardCallback = Callable[[Recommendation], None]
 Oracle = Callable[[UserProfile], tuple[UserProfile, str]]
 """(current profile) -> (the true profile, the true intent): replaces understanding."""
-
-
-class SessionState(BaseModel):
-    """Everything persisted about a session after each turn."""
-
-    profile: UserProfile = Field(default_factory=UserProfile)
-    turn: int = 0
-    questions_asked: int = 0
-    last_question: str | None = None
-    last_ranked: list[str] = Field(default_factory=list)
-    tool_weights: dict[str, float] = Field(default_factory=dict)
-    last_slot: str | None = None
-    context_items: list[str] = Field(default_factory=list, description="The cards just shown "
-                                     "or the titles just suggested: what 'seen it' refers to.")
-    salient: str | None = None
-    last_intent: str = "other"
-    ranked_stale: bool = False
-    remembered: dict[str, str] = Field(default_factory=dict, description="Beliefs seeded "
-                                       "from the user's long-term memory (key -> polarity).")
-    recorded: dict[str, str] = Field(default_factory=dict, description="What the memory "
-                                     "already holds of this session's beliefs.")
-    welcome: str | None = None
 
 
 def _call(stage: str, c: Completion, valid_json: bool | None = None) -> LLMCall:
@@ -67,7 +44,7 @@ def _call(stage: str, c: Completion, valid_json: bool | None = None) -> LLMCall:
 class Session:
     """A user's conversation with the agent; use `Agent.session()` to get one."""
 
-    def __init__(self, agent: Agent, session_id: str | None = None, user_id: str = "local",
+    def __init__(self, agent: SessionHost, session_id: str | None = None, user_id: str = "local",
                  state: SessionState | None = None) -> None:
         self.agent = agent
         self.id = session_id or uuid.uuid4().hex[:12]

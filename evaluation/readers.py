@@ -5,15 +5,13 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from agent.planner import run_plan
 from catalog.models import Catalog
 from catalog.text import normalize_genre
 from tools.base import ConvrecTool, ProfileInputs, ToolState
-
-if TYPE_CHECKING:
-    from evaluation.redial import Sample
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +31,34 @@ READS = {
 }
 """What each method reads of a sample's dialogue context (printed in every report)."""
 
-RankFn = Callable[["Sample", int], list[str]]
+
+@dataclass
+class Sample:
+    """One ReDial evaluation sample: its context and every target title, mapped or not.
+
+    Attributes:
+        targets: The recommended titles (de-duplicated, in order) - one pair each.
+        target_ids: The catalog id of each target, None when it does not map (a sure miss).
+        target_new: Per target: True when it was not mentioned earlier in the dialogue.
+        mentioned: Catalog ids of the movies mentioned in the context (either side).
+    """
+
+    dialog_id: str
+    turn_id: int
+    context: list[str]
+    targets: list[str]
+    target_ids: list[str | None]
+    target_new: list[bool]
+    mentioned: list[str]
+    entities: list[str] = field(default_factory=list)
+
+    def user_turns(self) -> list[str]:
+        """The seeker's turns (the last context turn is the seeker's), non-empty."""
+        last = len(self.context) - 1
+        return [t for i, t in enumerate(self.context) if (last - i) % 2 == 0 and t.strip()]
+
+
+RankFn = Callable[[Sample, int], list[str]]
 
 
 class TranscriptSession(Protocol):

@@ -7,7 +7,6 @@ import logging
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,7 @@ from catalog.text import normalize_genre, split_title_year, unsuffix_article
 from evaluation.baselines import TOOL_OF, popularity_order
 from evaluation.leak_guard import normalize
 from evaluation.readers import READS, TranscriptReader, oracle_rankers, transcript_rankers
+from evaluation.readers import Sample as Sample  # re-exported: it used to live here
 from evaluation.redial_summary import summarize_records
 from tools.base import ConvrecTool
 
@@ -127,32 +127,6 @@ def _title_key(title: str) -> str:
         if norm.startswith(art):
             return norm[len(art):]
     return norm
-
-
-@dataclass
-class Sample:
-    """One ReDial evaluation sample: its context and every target title, mapped or not.
-
-    Attributes:
-        targets: The recommended titles (de-duplicated, in order) - one pair each.
-        target_ids: The catalog id of each target, None when it does not map (a sure miss).
-        target_new: Per target: True when it was not mentioned earlier in the dialogue.
-        mentioned: Catalog ids of the movies mentioned in the context (either side).
-    """
-
-    dialog_id: str
-    turn_id: int
-    context: list[str]
-    targets: list[str]
-    target_ids: list[str | None]
-    target_new: list[bool]
-    mentioned: list[str]
-    entities: list[str] = field(default_factory=list)
-
-    def user_turns(self) -> list[str]:
-        """The seeker's turns (the last context turn is the seeker's), non-empty."""
-        last = len(self.context) - 1
-        return [t for i, t in enumerate(self.context) if (last - i) % 2 == 0 and t.strip()]
 
 
 def read_sample(row: dict[str, Any], n: int, mapper: TitleMapper) -> Sample:
