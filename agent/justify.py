@@ -218,11 +218,15 @@ def messages_for(variant: PromptVariant, item: Item, facts: list[str]) -> list[M
     return messages
 
 
-_REGEX_SPECIAL = set("\\.^$*+?()[]{}|/\"")
+_REGEX_SPECIAL = set(".^$*+?()[]{}|/-")
+_UNSAFE = set('\\]^"')
 
 
 def _literal(text: str) -> str:
-    return "".join("\\" + c if c in _REGEX_SPECIAL else c for c in text)
+    """`text` as a regex matching it literally, specials as one-character classes ([.]):
+    llama.cpp's converter copies a backslash escape such as \\. into its grammar, which the
+    grammar parser then refuses (and the process aborts)."""
+    return "".join(f"[{c}]" if c in _REGEX_SPECIAL else c for c in text)
 
 
 def draft_schema(facts: Facts) -> dict[str, Any]:
@@ -239,7 +243,8 @@ def draft_schema(facts: Facts) -> dict[str, Any]:
         atoms |= {str(s.base), str(s.both), f"{s.percent}%", f"{_rating(s.min_rating)}+"}
     if facts.n_ratings is not None:
         atoms.add(str(facts.n_ratings))
-    atoms = {a for a in atoms if a and any(c.isupper() or c.isdigit() for c in a)} | {"I"}
+    atoms = {a for a in atoms if a and any(c.isupper() or c.isdigit() for c in a)
+             and not set(a) & _UNSAFE} | {"I"}
     alternatives = "|".join(_literal(a) for a in sorted(atoms, key=lambda a: (-len(a), a)))
     return {"type": "string",
             "pattern": f"^([A-Z]|{alternatives})({alternatives}|[a-z ,'!;:-]|[.] )*[.!]$"}

@@ -295,6 +295,14 @@ def test_the_grammar_lets_names_and_numbers_in_only_from_the_evidence() -> None:
                          "4+ also rated Aliens 4+.")
     assert not pattern.match("Aliens stars Sigourney Weaver.")
     assert not pattern.match("Aliens has a rating of 75%.")
+    et = Item(id="423", title="E.T. the Extra-Terrestrial", year=1982)
+    schema = draft_schema(facts_of(et, [ALIENS_CF.model_copy(update={"data": {
+        **ALIENS_CF.data, "item_title": et.title}})]))
+    grammar = llama_cpp.LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)._grammar
+    # No backslash escapes reach the grammar: llama.cpp's parser refuses '\.' and aborts.
+    assert not re.findall(r"\\.", grammar.replace('\\"', ""))
+    assert re.match(schema["pattern"], "E.T. the Extra-Terrestrial (1982) was rated 4+ by 68% of "
+                    "the 223 people who rated Alien 4+.")
 
 
 def _session(backend: ScriptedBackend) -> Session:
