@@ -191,7 +191,7 @@ def test_check_reports_every_component(fresh: tuple[Path, Path],
     catalog, home = fresh
     code, report = check_json(capsys, "--catalog", str(catalog))
     checks = report["checks"]
-    tools = ("cf_scoring", "kg_expansion", "vector_retrieval")
+    tools = ("cf_scoring", "comention", "kg_expansion", "vector_retrieval")
     assert set(checks) == {"model", "catalog", "session_store", *(f"artifacts:{t}" for t in tools),
                            *(f"tool:{t}" for t in tools)}
     assert all({"ok", "detail", "seconds"} <= set(c) for c in checks.values())

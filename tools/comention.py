@@ -359,6 +359,9 @@ def load_table(resources: ToolResources, build: bool = True) -> CoMentionTable:
         return CoMentionTable.load(folder, TRAIN_FIX)
     folder = ratings_folder(resources)
     fix = build_fix(resources.catalog, rebuild=True)
+    if not build and not (folder / META_FILE).is_file():
+        raise ArtifactError(f"co-mention table not built in {folder}",
+                            build_fix(resources.catalog))
     if (folder / META_FILE).is_file() or not build:
         try:
             return CoMentionTable.load(folder, fix)
