@@ -114,25 +114,27 @@ class FeatureBuilder:
         for result in results:
             if result.error or not result.candidates:
                 continue
-            top = max(abs(c.score) for c in result.candidates) or 1.0
             own = result.tool in self.tools
             c_rank = col[f"{result.tool}:rank_inv"] if own else col["other:rank_inv"]
-            c_score = col[f"{result.tool}:score_rel"] if own else None
-            w = weights.get(result.tool, 1.0)
-            seen: set[str] = set()
-            for rank, cand in enumerate(result.candidates, start=1):
-                r = pos.get(cand.item_id)
-                if r is None or cand.item_id in seen:
-                    continue
-                seen.add(cand.item_id)
-                x[r, c_rank] = max(x[r, c_rank], 1.0 / rank)
-                if c_score is not None:
-                    x[r, c_score] = cand.score / top
-                x[r, col["rrf"]] += 1.0 / (RRF_K + rank)
-                x[r, col["rrf_weighted"]] += w / (RRF_K + rank)
-                x[r, col["n_tools"]] += 1.0
-                if result.tool == "comention":
-                    x[r, col["comention_count"]] = max(
+            found = [(pos.get(c.item_id, -1), c.score) for c in result.candidates]
+            rows_all = np.fromiter((f[0] for f in found), dtype=np.int64, count=len(found))
+            scores = np.fromiter((f[1] for f in found), dtype=np.float64, count=len(found))
+            top = float(np.abs(scores).max()) or 1.0
+            # first occurrence of each candidate in the tool's list (its list rank counts)
+            _, first = np.unique(rows_all, return_index=True)
+            first = first[rows_all[first] >= 0]
+            rows, ranks = rows_all[first], first + 1.0
+            x[rows, c_rank] = np.maximum(x[rows, c_rank], 1.0 / ranks)
+            if own:
+                x[rows, col[f"{result.tool}:score_rel"]] = scores[first] / top
+            x[rows, col["rrf"]] += 1.0 / (RRF_K + ranks)
+            x[rows, col["rrf_weighted"]] += weights.get(result.tool, 1.0) / (RRF_K + ranks)
+            x[rows, col["n_tools"]] += 1.0
+            if result.tool == "comention":
+                c_count = col["comention_count"]
+                for j in first.tolist():
+                    cand = result.candidates[j]
+                    x[rows_all[j], c_count] = max(
                         (float(e.data.get("n_conversations", e.data.get("n_users", 0)))
                          for e in cand.evidence), default=0.0)
         x[:, col["fused_rank_inv"]] = 1.0 / np.arange(1, n + 1)
