@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
-import os
-import platform
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -22,12 +17,11 @@ from benchmarks.load_report import REPORT_NAME, write_load_report
 from benchmarks.stats import summary
 
 __all__ = ["REPORT_NAME", "CallLog", "CountingBackend", "parse_engines", "parse_sessions",
-           "parse_turns", "run_level", "run_load", "run_load_bench", "write_load_report"]
+           "parse_turns", "run_level", "run_load", "write_load_report"]
 
 if TYPE_CHECKING:  # the CLI imports this module to build its parser: keep that import light
     from agent import Agent
     from agent.backends.base import Completion, LLMBackend, Message
-    from agent.settings import Settings
 
 CONVERSATIONS: list[list[str]] = [
     ["I loved Alien and Star Wars. Recommend some sci-fi, but nothing with horror.",
@@ -298,160 +292,6 @@ def compare(engines: dict[str, dict[str, Any]], baseline: str) -> list[dict[str,
     return rows
 
 
-def run_load_bench(settings: Settings, levels: Sequence[int], turns: int, *,
-                   engines: Sequence[str] = ("llama-cpp-python",), slots: int | None = None,
-                   warmup: int = 1, llm_timeout: float = LLM_TIMEOUT_S,
-                   store_path: Path | None = None, show: bool = True) -> dict[str, Any]:
-    """Start (or connect to) the LLM server of each engine in turn and one Chroma server, and
-    load them with the same sessions.
-
-    Scale-out setup: every session gets its own `Agent` (own HTTP backend, own Chroma client, own
-    tools, own session-store connection) in its own thread, and all of them share one LLM server
-    (`backend=http`) and one Chroma server (`store_url`). Each level starts its sessions together
-    and runs a fixed short scripted conversation in each; a turn's latency is the wall time of
-    `Session.send`, queueing at the servers included. The engines run one after the other, each
-    alone on the machine, against the same Chroma server and the same scripts.
-
-    Engines:
-    - `llama-server`: llama.cpp's own server (`scripts/build_llama_server.sh`, the llama.cpp
-      that llama-cpp-python 0.3.36 vendors) with `slots` parallel slots (default: the largest
-      level, one per session) of `n_ctx` tokens each, continuous batching, and a host-memory
-      prompt cache; its `/metrics` counters are reported per level.
-    - `llama-cpp-python`: `python -m llama_cpp.server` (0.3.36), one model instance behind a lock:
-      requests queue, no parallel decoding; `--interrupt_requests False`, since by default it cuts
-      a streamed reply short whenever another request arrives.
-
-    The sessions run in threads of one process, so client-side Python work (understanding parse,
-    linking, tool scoring) shares one interpreter lock; it is milliseconds per turn against seconds
-    of LLM time.
-
-    `settings.llm_url` / `settings.store_url`, when set, name running servers to use (then
-    `engines` is ignored and the one engine is reported as `external`); otherwise this starts
-    the servers with `settings.model` (and its n_ctx, n_threads, n_gpu_layers, seed) and `chroma
-    run` (persisting to `store_path`, default a temporary folder), and stops them at the end.
-    The catalog's vector index is built into the Chroma server when it is missing there.
-    Sessions go to `settings.sessions_url` (Postgres) when set, else to a temporary SQLite file.
-
-    Raises:
-        UserFacingError: when a server cannot be started or reached, or the model is missing.
-    """
-    from agent.model_files import resolve_model_path
-    from benchmarks.servers import start_chroma
-    from catalog.loading import load_catalog
-    from tools.base import ToolResources
-    from tools.chroma_store import fill_collection, open_collection
-
-    cache = settings.resolved_cache_dir()
-    load_before = os.getloadavg()
-    setup: dict[str, float] = {}
-    runs: dict[str, dict[str, Any]] = {}
-    with contextlib.ExitStack() as stack:
-        work = Path(tempfile.mkdtemp(prefix="convrec-bench-load-"))
-        stack.callback(shutil.rmtree, work, True)
-        t = time.perf_counter()
-        catalog = load_catalog(settings.catalog, cache, settings.data_dir)
-        setup["catalog_s"] = time.perf_counter() - t
-        store_url = settings.store_url
-        if not store_url:
-            t = time.perf_counter()
-            stage("starting the Chroma server", show)
-            chroma = stack.enter_context(start_chroma(store_path or work / "chroma",
-                                                      work / "chroma.log"))
-            store_url = chroma.url
-            setup["store_server_start_s"] = time.perf_counter() - t
-        t = time.perf_counter()
-        resources = ToolResources(catalog=catalog, cache_dir=cache, store_url=store_url,
-                                  show_progress=show)
-        stage(f"vector index in the Chroma server at {store_url}", show)
-        added = fill_collection(open_collection(resources), resources)
-        setup["index_build_s"] = time.perf_counter() - t
-        model_file = None if settings.llm_url else resolve_model_path(settings.model, cache)
-        for engine in (["external"] if settings.llm_url else list(engines)):
-            runs[engine] = _run_engine(engine, settings, catalog, model_file, store_url, work,
-                                       levels, turns, slots, warmup, llm_timeout, show)
-            runs[engine]["servers"]["index_items_added"] = added
-    baseline = "llama-cpp-python" if "llama-cpp-python" in runs else list(runs)[-1]
-    model_label = settings.model if "model" in settings.model_fields_set else "server default"
-    return _finite({
-        "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                    "cpu_count": os.cpu_count(), "loadavg_before": list(load_before),
-                    "loadavg_after": list(os.getloadavg())},
-        "settings": {"model": model_file.name if model_file else model_label,
-                     "n_ctx": settings.n_ctx, "n_threads": settings.n_threads,
-                     "n_gpu_layers": settings.n_gpu_layers, "catalog": settings.catalog,
-                     "n_recommendations": settings.n_recommendations,
-                     "justify_with_llm": settings.justify_with_llm,
-                     "llm_justified": settings.llm_justified,
-                     "llm_questions": settings.llm_questions,
-                     "sessions_store": "postgres" if settings.sessions_url else "sqlite"},
-        "turns_per_session": turns,
-        "setup_s": setup,
-        "engines": runs,
-        "baseline": baseline,
-        "comparison": compare(runs, baseline),
-    })
-
-
-def _run_engine(engine: str, settings: Settings, catalog: Any, model_file: Path | None,
-                store_url: str, work: Path, levels: Sequence[int], turns: int,
-                slots: int | None, warmup: int, llm_timeout: float,
-                show: bool) -> dict[str, Any]:
-    """Start one engine's LLM server (unless external), load it, stop it; its result."""
-    from agent import Agent
-    from agent.backends.http import HttpBackend
-    from benchmarks.servers import llama_metrics, start_llama, start_llama_server
-
-    setup: dict[str, float] = {}
-    notes: list[str] = []
-    servers: dict[str, Any] = {"engine": engine, "store_url": store_url}
-    with contextlib.ExitStack() as stack:
-        llm_url = settings.llm_url
-        model_name = settings.model if "model" in settings.model_fields_set else None
-        metrics = None
-        t = time.perf_counter()
-        if engine == "llama-cpp-python" and model_file is not None:
-            stage(f"starting llama-cpp-python's server with {model_file.name}", show)
-            server = stack.enter_context(start_llama(
-                model_file, work / "llama-cpp-python.log", n_ctx=settings.n_ctx,
-                n_threads=settings.n_threads, n_gpu_layers=settings.n_gpu_layers,
-                seed=settings.seed))
-            llm_url, model_name = server.url, None
-            notes.append(SERIAL_NOTE)
-        elif engine == "llama-server" and model_file is not None:
-            n_slots = slots or max(levels)
-            stage(f"starting llama-server ({n_slots} slots x {settings.n_ctx} tokens) with "
-                  f"{model_file.name}", show)
-            server = stack.enter_context(start_llama_server(
-                model_file, work / "llama-server.log", slots=n_slots,
-                ctx_per_slot=settings.n_ctx, n_threads=settings.n_threads,
-                n_gpu_layers=settings.n_gpu_layers, seed=settings.seed,
-                cache=settings.resolved_cache_dir()))
-            llm_url, model_name = server.url, None
-            servers.update(slots=n_slots, ctx_per_slot=settings.n_ctx,
-                           command=" ".join(map(str, server.process.args)))  # type: ignore[arg-type]
-            url = server.url
-
-            def metrics() -> dict[str, float]:
-                return llama_metrics(url)
-        assert llm_url is not None
-        servers.update(llm_url=llm_url, llm_started=model_file is not None)
-        setup["llm_server_start_s"] = time.perf_counter() - t
-        agent_settings = settings.model_copy(update={
-            "backend": "http", "llm_url": llm_url, "store_url": store_url,
-            "sessions_db": work / f"sessions-{engine}.sqlite3"})
-        calls = CallLog()
-
-        def make_agent(index: int) -> Agent:
-            backend = CountingBackend(HttpBackend(llm_url, model=model_name, timeout=llm_timeout,
-                                                  seed=settings.seed), calls)
-            return Agent.from_settings(agent_settings, backend=backend, catalog=catalog)
-
-        stage(f"engine {engine}", show)
-        run = run_load(make_agent, levels, turns, calls, warmup, show, server_metrics=metrics)
-    setup.update(agents_s=run["agents_s"], warmup_s=run["warmup_s"])
-    return {"servers": servers, "setup_s": setup, "levels": run["levels"], "notes": notes}
-
-
 def add_load_command(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
                      common: Callable[[argparse.ArgumentParser], None]) -> None:
     """Register `bench load`."""
@@ -484,6 +324,7 @@ def _load(args: argparse.Namespace) -> int:
     """Run the benchmark, write the report, print Markdown or JSON."""
     import json
 
+    from benchmarks.load_engines import run_load_bench
     from convrec.cli import settings_from
 
     result = run_load_bench(settings_from(args), args.sessions, args.turns,

@@ -19,15 +19,20 @@ def num(value: Any, digits: int = 2) -> str:
 
 def level_table(levels: list[dict[str, Any]]) -> list[str]:
     """Markdown rows: throughput and latency per concurrency level, then per turn kind."""
+    load = any("loadavg_after" in level for level in levels)
     lines = ["| sessions | turns | failed turns | LLM calls | failed LLM calls | wall s | "
-             "turns/s | p50 s | p95 s | max s |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "turns/s | p50 s | p95 s | max s |" + (" load avg (1 min) after |" if load else ""),
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+             + (" --- |" if load else "")]
     for level in levels:
         s = level["latency_s"]
-        lines.append(f"| {level['sessions']} | {level['turns_completed']}/{level['turns_planned']} "
-                     f"| {level['failed_turns']} | {level['llm_calls']} | {level['llm_failures']} "
-                     f"| {num(level['wall_s'], 1)} | {num(level['turns_per_s'], 3)} "
-                     f"| {num(s['p50'])} | {num(s['p95'])} | {num(s['max'])} |")
+        row = (f"| {level['sessions']} | {level['turns_completed']}/{level['turns_planned']} "
+               f"| {level['failed_turns']} | {level['llm_calls']} | {level['llm_failures']} "
+               f"| {num(level['wall_s'], 1)} | {num(level['turns_per_s'], 3)} "
+               f"| {num(s['p50'])} | {num(s['p95'])} | {num(s['max'])} |")
+        if load:
+            row += f" {num((level.get('loadavg_after') or [math.nan])[0], 1)} |"
+        lines.append(row)
     lines += ["", "| sessions | turn kind | n | p50 s | p95 s |", "| --- | --- | --- | --- | --- |"]
     for level in levels:
         for kind, s in level["by_kind"].items():

@@ -187,3 +187,41 @@ def test_engines_compared_in_one_report(tmp_path: Path) -> None:
     assert "| 16 | 0.400 | 30.00 | 60.00 | 0.130 | 98.00 | 196.00 | 3.08x |" in text
     assert "## llama-server" in text and "## llama-cpp-python" in text
     assert "| 16 | 800 | 400 | 900 |" in text and "note: serial" in text
+
+
+def test_engines_are_interleaved_level_by_level(ml100k: Catalog, real_home: Path,
+                                                tmp_path: Path) -> None:
+    """Two fake servers stand for two engines: both see every level, in alternating order."""
+    from benchmarks.load_engines import Engine, run_engines
+
+    order: list[str] = []
+    servers = []
+    for name in ("a", "b"):
+        handler = type(f"Serial{name}", (SerialLLM,), {"lock": threading.Lock(), "requests": 0,
+                                                        "responder": keyword_responder(ml100k)})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append((server, handler))
+    engines = [Engine(name, f"http://127.0.0.1:{server.server_address[1]}", model="fake",
+                      metrics=lambda name=name: order.append(name) or {})
+               for name, (server, _) in zip(("a", "b"), servers, strict=True)]
+    calls = CallLog()
+    settings = Settings(backend="http", llm_url=engines[0].url, cache_dir=real_home,
+                        sessions_db=tmp_path / "sessions.sqlite3")
+    backends = [CountingBackend(HttpBackend(engines[0].url, model="fake"), calls)
+                for _ in range(2)]
+    agents = [Agent.from_settings(settings, catalog=ml100k, backend=b,
+                                  tool_names=["cf_scoring", "kg_expansion"]) for b in backends]
+    try:
+        runs = run_engines(agents, backends, engines, [1, 2], 1, calls,
+                           lambda e: HttpBackend(e.url, model="fake"), warmup=1)
+    finally:
+        for server, _ in servers:
+            server.shutdown()
+            server.server_close()
+    assert order == ["a", "a", "b", "b", "b", "b", "a", "a"]  # before/after each level: A B, B A
+    for name in ("a", "b"):
+        assert [lv["sessions"] for lv in runs[name]["levels"]] == [1, 2]
+        assert all(lv["turns_completed"] == lv["sessions"] for lv in runs[name]["levels"])
+        assert "loadavg_after" in runs[name]["levels"][0] and runs[name]["warmup_s"] > 0
+    assert all(handler.requests > 0 for _, handler in servers)
