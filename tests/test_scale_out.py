@@ -154,7 +154,7 @@ def test_two_agents_share_llm_and_chroma_servers(
     alice, bob = play_concurrently(configs, tmp_path / "go")
 
     for result in (alice, bob):
-        assert result["tools"] == ["cf_scoring", "kg_expansion", "vector_retrieval"]
+        assert {"cf_scoring", "kg_expansion", "vector_retrieval"} <= set(result["tools"])
         assert not result["failed"]
     # both conversations were in flight at the same time
     assert max(alice["turns"][0]["start"], bob["turns"][0]["start"]) < \
