@@ -17,7 +17,8 @@ RELATION_WORDS: dict[str, str] = {
     "prequel": r"\bprequels?\b",
     "franchise": r"\b(?:franchise|series|installments?|trilogy|saga|spin-?offs?|chapter)\b",
     "remake": r"\b(?:remakes?|remade)\b",
-    "based_on": r"\b(?:based on|adapt(?:ed|ation)|novel|book)\b",
+    "based_on": r"\b(?:based on (?:a |an |the )?(?:novel|book|story|comic|true|play|manga|"
+                r"game|real)|adapt(?:ed|ation)|novel)\b",
     "tag": r"\b(?:tag(?:s|ged)?|keywords?|themes?)\b",
     "genre": r"\bgenres?\b",
     "decade": r"\b(?:decade|era)\b",
@@ -113,6 +114,6 @@ fellow other appeal appeals suggest suggests suggestion suggested going definite
 probably chance here there then now right just really quite also either both nice
 similarly likewise addition additionally furthermore moreover alongside along
 soon after conversation conversations recommended
-picked chosen selected half third thirds quarter quarters majority share shares among
+picked chosen selected falls belongs half third thirds quarter quarters majority share shares among
 """.split())
 """Recommendation vocabulary a justification may use without the evidence saying it."""

@@ -99,9 +99,10 @@ def _mentions(text: str, facts: Facts) -> list[_Mention]:
     names: list[tuple[str, str, str]] = []
     for key, t in facts.titles.items():
         names.append((t.title, "title", key))
-        bare = re.sub(r"^(?:the|a|an) ", "", t.title, flags=re.I)
-        if bare != t.title:
-            names.append((bare, "title", key))
+        for alias in (re.sub(r"^(?:the|a|an) ", "", t.title, flags=re.I),
+                      re.sub(r"\s*\([^)]*\)", "", t.title).strip()):
+            if alias and alias != t.title:  # 'Twelve Monkeys' for 'Twelve Monkeys (a.k.a. ...)'
+                names.append((alias, "title", key))
     names += [(n, "person", k) for k, n in facts.person_names.items()]
     names += [(k, "entity", k) for k in facts.entities]
     found: list[_Mention] = []
@@ -181,6 +182,13 @@ class _Checker:
         for start, end in _clauses(self.low, self.mentions):
             self.check_clause(start, end)
         self.check_words()
+        if self.text and not re.search(r"[.!?][\"')]*$", self.text):
+            self.bad("cut", "the sentence is unfinished")
+        words = re.findall(r"[a-z]+", self.masked(0, len(self.low), ()))
+        repeats = max((words.count(w) for w in set(words) if w not in STOPWORDS), default=0)
+        titles = [m.key for m in self.mentions if m.kind == "title"]
+        if repeats >= 5 or max((titles.count(t) for t in titles), default=0) >= 4:
+            self.bad("degenerate", "the text repeats itself")
         said = self.claims or any(m.kind in ("person", "entity", "quote") for m in self.mentions)
         if self.text and not said:
             self.bad("empty", "it states none of the evidence's facts")
@@ -272,6 +280,21 @@ class _Checker:
                     self.good(f"you liked {key}")
                 else:
                     self.bad("relation", f"the evidence does not say you liked {key}")
+        for m in re.finditer(r"['\"]([a-z0-9' -]+)['\"] in (?:its|the) (?:title|name)", self.low):
+            if start <= m.start() < end:
+                if norm(m.group(1)) and norm(m.group(1)) in norm(self.facts.item.title):
+                    self.good(f"'{m.group(1)}' in the title")
+                else:
+                    self.bad("relation", f"'{m.group(1)}' is not in the title")
+        for m in re.finditer(r"\b(?:both|all) of which you(?:'ve| have)? (?:liked|loved|enjoyed)\b",
+                             self.low):
+            if start <= m.start() < end:
+                named = [t.key for t in self.titles_in(start, m.start())
+                         if not self.facts.is_item(t.key)]
+                if named and all(k in self.facts.seeds for k in named):
+                    self.good("you liked " + ", ".join(named))
+                else:
+                    self.bad("relation", "the evidence does not say you liked all of those")
         for m in _WHICH_YOU_LIKED.finditer(self.low, start, end):
             before = [t for t in self.titles_in(start, m.start()) if t.end <= m.start()]
             if before and re.fullmatch(r"[\s,(]*(?:\(\d{4}\))?[\s,]*",
@@ -494,8 +517,12 @@ class _Checker:
                     self.bad("relation", "no co-mention statistic backs what came after what")
                 continue
             if role == "plot":
+                tags = [m for m in self.mentions if m.kind == "entity" and start <= m.start < end
+                        and self.facts.entities.get(m.key) == "tag"]
                 if self.facts.snippets:
                     self.good("description")
+                elif tags:
+                    self.good("about a tag")
                 else:
                     self.bad("relation", "no description backs a plot claim")
                 continue
@@ -526,6 +553,9 @@ class _Checker:
         others = [self.facts.titles[k] for k in self.other_titles(start, end)]
         item_year = self.facts.item.year
         after = bool(re.search(r"\bafter\b", clause))
+        if re.search(r"\b(?:soon|shortly|right|just)\s+(?:after|before)\b", clause):
+            self.bad("relation", "'soon after' is about when people rated it, not when it came out")
+            return
         if item_year and others and all(t.year for t in others) and all(
                 (item_year >= t.year) if after else (item_year <= t.year) for t in others):
             self.good("release order from the years")
@@ -573,6 +603,7 @@ class _Checker:
                 self.good(f"genre {word}")
 
     def check_evaluations(self, clause: str, start: int, end: int) -> None:
+        clause = self.masked(start, end, ("title", "quote", "entity"))  # a tag 'epic' may say it
         general = next((g for g in _GENERAL_LIKING.finditer(clause) if not re.search(
             r"(?:\bits|\btheir|\bwhose|%|\bof|\bthose|\bthese|§)\s*(?:\bthe\s+)?(?:\w+\s+)?$",
             clause[:g.start() + len(g.group()) - len(g.group().lstrip())])), None)
@@ -605,6 +636,8 @@ class _Checker:
                            *self.facts.person_names.values()]).lower()
         stems = {w[:5] for w in re.findall(r"[a-z]+", source)}
         masked = self.masked(0, len(self.low), ("title", "person", "entity", "quote"))
+        for phrase in (g for g in GENRE_WORDS if " " in g):
+            masked = masked.replace(phrase, " ")
         for word in re.findall(r"[a-z][a-z'\-]*", masked):
             w = word.removesuffix("'s").strip("'-")
             if len(w) < 4 or w in STOPWORDS or w in FLUFF or w in EVALUATIVE or \
