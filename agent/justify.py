@@ -368,7 +368,7 @@ def justify(backend: LLMBackend | None, item: Item, evidence: list[Evidence],
         return Justification(draft, "llm", check, completion, status="passed", draft=draft,
                              draft_check=check)
     log.info("justification draft rejected (%s): %r", check.violations, draft)
-    fixed = repair(draft, item, evidence, facts) if completion.finish_reason != "length" else None
+    fixed = repair(draft, item, evidence, facts)  # a cut draft may keep its finished clauses
     if fixed is not None:
         return Justification(fixed, "llm", check_claims(fixed, item, evidence, facts),
                              completion, rejected=check.violations, status="repaired",

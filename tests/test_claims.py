@@ -416,3 +416,17 @@ async def test_tui_replaces_a_refused_streamed_draft_in_the_card(tui_agent) -> N
         assert first.recommendation.draft_status == "replaced"
         assert "checked: the model's sentence was replaced by the evidence" in first.plain
         assert "Tom Cruise" not in first.plain
+
+
+def test_a_draft_cut_at_max_tokens_keeps_its_finished_clauses() -> None:
+    class Cut(ScriptedBackend):
+        def chat(self, messages, **kw):  # type: ignore[no-untyped-def]
+            done = super().chat(messages, **kw)
+            done.finish_reason = "length"
+            return done
+
+    j = justify(Cut(replies=["Since you liked Alien, Blade Runner comes from the same director, "
+                             "Ridley Scott, and 61% of the 212 people who rated"]), BLADE,
+                [KG_DATA, CF])
+    assert j.status == "repaired" and any(v.startswith("cut") for v in j.rejected)
+    assert j.text == "Since you liked Alien, Blade Runner comes from the same director, Ridley Scott."
