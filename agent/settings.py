@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, PrivateAttr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from catalog.errors import UserFacingError
@@ -68,6 +68,12 @@ class Settings(BaseSettings):
                                          "loses half its weight every this many days "
                                          "(0: no decay).")
 
+    _config_file: Path | None = PrivateAttr(default=None)
+
+    def config_file(self) -> Path:
+        """The config file these settings were read from, and the one the settings screen writes."""
+        return self._config_file or config_target(None, self.cache_dir)
+
     def resolved_cache_dir(self) -> Path:
         """The cache directory (created)."""
         if self.cache_dir:
@@ -80,14 +86,20 @@ class Settings(BaseSettings):
         return self.sessions_db or self.resolved_cache_dir() / "sessions.sqlite3"
 
 
-def config_file_path(explicit: Path | None = None) -> Path | None:
-    """The config file to read: --config, CONVREC_CONFIG, or <cache>/config.toml if present."""
+def config_target(explicit: Path | None = None, cache_dir: Path | None = None) -> Path:
+    """The one config path, read at start and written by the settings screen: --config,
+    CONVREC_CONFIG, else <cache dir>/config.toml (--cache-dir / CONVREC_CACHE_DIR, else the home)."""
     if explicit:
         return explicit
     if os.environ.get(CONFIG_ENV):
         return Path(os.environ[CONFIG_ENV])
-    default = convrec_home() / "config.toml"
-    return default if default.is_file() else None
+    return (cache_dir or convrec_home()) / "config.toml"
+
+
+def config_file_path(explicit: Path | None = None, cache_dir: Path | None = None) -> Path | None:
+    """The config file to read: --config or CONVREC_CONFIG, else <cache dir>/config.toml if present."""
+    path = config_target(explicit, cache_dir)
+    return path if explicit or os.environ.get(CONFIG_ENV) or path.is_file() else None
 
 
 def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
@@ -97,7 +109,9 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
         UserFacingError: when the config file is unreadable or a value is invalid.
     """
     values: dict[str, Any] = {}
-    path = config_file_path(config)
+    cache = overrides.get("cache_dir") or os.environ.get("CONVREC_CACHE_DIR")
+    cache_dir = Path(cache) if cache else None
+    path = config_file_path(config, cache_dir)
     if path is not None:
         try:
             values.update(tomllib.loads(path.read_text(encoding="utf-8")))
@@ -108,9 +122,11 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
         env_set = Settings().model_fields_set  # fields given by CONVREC_* variables win over file
         from_file = {k: v for k, v in values.items() if k not in env_set}
         flags = {k: v for k, v in overrides.items() if v is not None}
-        return Settings(**{**from_file, **flags})
+        settings = Settings(**{**from_file, **flags})
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(map(str, err["loc"]))
         raise UserFacingError(f"invalid setting {loc}: {err['msg']}",
                               "see `convrec --help` for the allowed values") from exc
+    settings._config_file = config_target(config, cache_dir)
+    return settings

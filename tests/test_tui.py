@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from agent import Agent, Settings
+from agent import Agent, Settings, load_settings
 from agent.testing import keyword_backend
 from catalog import Catalog
 from catalog.models import Interactions
@@ -354,6 +354,41 @@ async def test_settings_screen_saves_config_for_next_start(tui_agent: Agent,
     assert tomllib.loads(path.read_text()) == {"model": "other.gguf", "catalog": "ml-100k",
                                                "n_gpu_layers": -1}
     assert agent.settings.n_gpu_layers == 0  # the running agent is untouched
+
+
+async def test_saved_settings_are_what_load_settings_reads(tui_agent: Agent, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Save in the TUI with --cache-dir set, then load_settings(cache_dir=...) reads them back."""
+    monkeypatch.delenv("CONVREC_CONFIG", raising=False)
+    monkeypatch.setenv("CONVREC_HOME", str(tmp_path / "home"))  # a home config must not be used
+    cache = tmp_path / "cache"
+    started = load_settings(cache_dir=cache, backend="scripted", catalog="ml-100k")
+    assert started.config_file() == cache / "config.toml" and started.n_gpu_layers == 0
+    app = ConvrecApp(agent=Agent(started, tui_agent.catalog, tui_agent.backend,
+                                 tui_agent.tools, tui_agent.store))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f2")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SettingsScreen) and screen.config_path == cache / "config.toml"
+        screen.query_one("#set-gpu").value = "7"  # type: ignore[attr-defined]
+        screen.query_one("#set-model").value = "other.gguf"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    loaded = load_settings(cache_dir=cache)
+    assert (loaded.n_gpu_layers, loaded.model, loaded.catalog) == (7, "other.gguf", "ml-100k")
+    assert load_settings(cache_dir=tmp_path / "elsewhere").n_gpu_layers == 0
+
+
+def test_status_says_gpu_only_when_the_build_can_offload(monkeypatch: pytest.MonkeyPatch) -> None:
+    import llama_cpp
+
+    from tui.widgets.status import device_label
+
+    monkeypatch.setattr(llama_cpp, "llama_supports_gpu_offload", lambda: False)
+    assert (device_label(0), device_label(-1)) == ("CPU", "CPU")
+    monkeypatch.setattr(llama_cpp, "llama_supports_gpu_offload", lambda: True)
+    assert (device_label(0), device_label(-1)) == ("CPU", "GPU")
 
 
 async def test_settings_screen_rejects_a_bad_value(tui_agent: Agent, tmp_path: Path) -> None:

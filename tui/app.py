@@ -19,6 +19,7 @@ from textual.widgets import Footer
 from agent import Agent, Recommendation, Reply, Session, Settings
 from tui.screens import SessionsScreen, SettingsScreen, StartupScreen
 from tui.widgets import ChatPane, ProfilePane, RecommendationCard, RecommendationsPane, StatusBar
+from tui.widgets.status import device_label
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +141,7 @@ class ConvrecApp(App[None]):
         self.refresh_bindings()
         s = agent.settings
         self.status_bar.configure(model_label(agent), agent.catalog.name,
-                                  "GPU" if s.n_gpu_layers != 0 else "CPU")
+                                  device_label(s.n_gpu_layers))
         if self.initial_session_id is not None:
             self._resume(self.initial_session_id)
         if self.session is None:

@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from agent import Settings
+from tui.widgets.status import device_label
 
 RESTART_NOTE = ("These settings are read when convrec starts: saving writes them to the config "
                 "file, and they take effect the next time you start it. This session keeps "
@@ -84,11 +85,11 @@ class SettingsScreen(ModalScreen[None]):
     def __init__(self, settings: Settings) -> None:
         super().__init__()
         self.settings = settings
-        self.config_path = settings.resolved_cache_dir() / "config.toml"
+        self.config_path = settings.config_file()
 
     def compose(self) -> ComposeResult:
         s = self.settings
-        device = "GPU" if s.n_gpu_layers != 0 else "CPU"
+        device = device_label(s.n_gpu_layers)
         with Vertical(id="settings-box") as box:
             box.border_title = "Settings"
             yield Static(f"Running now: model {s.model}, catalog {s.catalog}, "

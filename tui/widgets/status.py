@@ -7,6 +7,21 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 
+def gpu_offload_supported() -> bool:
+    """Whether the installed llama.cpp build can offload layers to a GPU (False on a CPU build)."""
+    try:
+        import llama_cpp
+
+        return bool(llama_cpp.llama_supports_gpu_offload())
+    except (ImportError, AttributeError, OSError):
+        return False
+
+
+def device_label(n_gpu_layers: int) -> str:
+    """"GPU" when layers are offloaded and this build can do it, else "CPU"."""
+    return "GPU" if n_gpu_layers != 0 and gpu_offload_supported() else "CPU"
+
+
 class StatusBar(Widget):
     """One line of facts about the running agent.
 
