@@ -83,7 +83,8 @@ def test_ask_command_json(real_home: Path, tmp_path: Path, ml100k) -> None:  # t
     env = {**os.environ, "CONVREC_HOME": str(real_home),
            "CONVREC_SESSIONS_DB": str(tmp_path / "s.sqlite3")}
     out = subprocess.run([sys.executable, "-m", "convrec", "ask",
-                          "I loved The Matrix and Alien, nothing with horror", "--json"],
+                          "I loved The Matrix and Alien, nothing with horror", "--json",
+                          "--catalog", "ml-100k"],  # the issue-14 card; ml-100k ends in 1998
                          capture_output=True, text=True, env=env, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     reply = json.loads(out.stdout)
