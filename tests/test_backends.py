@@ -24,7 +24,7 @@ from agent.backends import (
 )
 from agent.model_files import DEFAULT_MODEL, NAMED_MODELS, models_dir, resolve_model_path
 from agent.settings import Settings
-from catalog.errors import ModelFileError, UserFacingError
+from catalog.errors import ConvrecError, ModelFileError, UserFacingError
 
 
 class Taste(BaseModel):
@@ -363,3 +363,11 @@ def test_langchain_backend_extracts_json_from_a_chatty_model() -> None:
     assert done.extra["raw_text"] == fenced
     failed = backend.chat(EXTRACTION, max_tokens=32, json_schema=TASTE_SCHEMA)
     assert failed.text == "no json here" and "json_error" in failed.extra
+
+
+def test_backend_error_is_one_of_the_convrec_errors() -> None:
+    from agent.backends.base import BackendError
+
+    assert issubclass(BackendError, ConvrecError) and not issubclass(BackendError, UserFacingError)
+    with pytest.raises(ConvrecError):
+        raise BackendError("server down")

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from catalog.errors import ConvrecError
+
 Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": "..."}
 
 
@@ -51,5 +53,5 @@ class LLMBackend(Protocol):
         ...
 
 
-class BackendError(Exception):
-    """The backend could not answer (server down, model failure)."""
+class BackendError(ConvrecError):
+    """The backend could not answer (server down, model failure); one of the ConvrecError family."""
