@@ -3,11 +3,14 @@ quantity words, and which film a ratings statistic is about (a mixin of agent.cl
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
 from agent.claim_words import NUMBER_WORDS
 from agent.facts import CFStat, CoMention, Facts, norm
+
+log = logging.getLogger(__name__)
 
 _PEOPLE = r"(?:people|viewers|users|fans|those|others|audiences?|everyone|anyone|raters|folks)"
 _CF_BASE = re.compile(rf"\b(?:{_PEOPLE}\b[\w ,]*?\b(?:who|that)\b[\w ]*?\b(?:rated|liked|loved|"

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
+log = logging.getLogger(__name__)
+
 RELATION_WORDS: dict[str, str] = {
     "director": r"\b(?:direct(?:or|ors|ed|s|ing|ion|orial)|filmmaker|helmed|helmer)\b",
     "writer": r"\b(?:wr(?:ote|itten|iter|iters|iting)|screenplay|screenwriter|scripts?|scripted|"
