@@ -310,16 +310,23 @@ class LearnedRanker:
     def rerank(self, inputs: ProfileInputs, results: Sequence[ToolResult],
                fused: list[Candidate], weights: dict[str, float] | None = None) -> list[Candidate]:
         """The fused candidates re-ordered by the model (ties keep the fused order); the
-        candidates beyond `pool` follow in their fused order. Scores become the model's."""
+        candidates beyond `pool` follow in their fused order.
+
+        The candidates are re-scored in place (copying ~300 pydantic objects cost more than
+        the model): pass the planner's own fused list, as `rank_results` does.
+        """
         if not fused:
             return []
         head, tail = fused[: self.pool], fused[self.pool:]
         s = self.scores(inputs, results, [c.item_id for c in head], weights)
         order = np.lexsort((np.arange(len(head)), -s))
-        low = float(s.min()) if len(s) else 0.0
-        ranked = [head[i].model_copy(update={"score": float(s[i])}) for i in order]
-        return ranked + [c.model_copy(update={"score": low - 1.0 - n})
-                         for n, c in enumerate(tail)]
+        ranked = [head[i] for i in order.tolist()]
+        for c, value in zip(ranked, s[order].tolist(), strict=True):
+            c.score = value
+        low = float(s.min())
+        for n, c in enumerate(tail):
+            c.score = low - 1.0 - n
+        return ranked + tail
 
     def importance(self) -> dict[str, float]:
         """Share of the total gain per feature (LightGBM) or |standardised coefficient|."""
