@@ -62,10 +62,20 @@ def tui_catalog(ml100k: Catalog) -> Catalog:
     return top_items(ml100k)
 
 
-@pytest.fixture(scope="session")
+def without_memories(agent: Agent) -> Agent:
+    """The shared agent after forgetting what earlier tests taught it about every user, so a
+    test's first turn is never greeted with "Welcome back"."""
+    users = {"local"} | {s["user_id"] for s in agent.store.list_sessions()}
+    for user in users:
+        agent.store.forget(user)
+    return agent
+
+
+@pytest.fixture
 def tui_agent(tmp_path_factory: pytest.TempPathFactory, tui_catalog: Catalog) -> Agent:
-    """The shared agent (tools built once per test run)."""
-    return build_agent(tmp_path_factory.getbasetemp() / "tui-agent", tui_catalog)
+    """The shared agent (tools built once per test run), with no user memory yet."""
+    return without_memories(build_agent(tmp_path_factory.getbasetemp() / "tui-agent",
+                                        tui_catalog))
 
 
 def variant(agent: Agent, *, backend: object | None = None,

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 
 import pytest
-from test_tui import FIRST_TURN, FailingBackend, build_agent, top_items, variant
+from test_tui import FIRST_TURN, FailingBackend, build_agent, top_items, variant, without_memories
 from textual.pilot import Pilot
 
 from agent import Agent
@@ -22,10 +22,11 @@ SIZE = (120, 36)
 SnapCompare = Callable[..., bool]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def tui_agent(tmp_path_factory: pytest.TempPathFactory, ml100k: Catalog) -> Agent:
-    """The agent test_tui builds (same cache dir, so built once per run)."""
-    return build_agent(tmp_path_factory.getbasetemp() / "tui-agent", top_items(ml100k))
+    """The agent test_tui builds (same cache dir, so built once per run), no user memory yet."""
+    return without_memories(build_agent(tmp_path_factory.getbasetemp() / "tui-agent",
+                                        top_items(ml100k)))
 
 
 async def send_first_turn(pilot: Pilot[None]) -> None:
