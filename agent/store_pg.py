@@ -14,6 +14,7 @@ import psycopg
 
 from agent.store import BaseSessionStore, Memory, MemoryUpdate, SessionStoreError, redact_url
 from agent.store import resolve_memory as _resolve
+from catalog.text import safe_text
 
 log = logging.getLogger(__name__)
 
@@ -33,17 +34,13 @@ FIX = "start Postgres or correct sessions_url (postgresql://USER@HOST:PORT/DB)"
 
 
 def pg_text(text: str) -> str:
-    """`text` as Postgres can store it: NUL characters and lone surrogates become U+FFFD.
+    """`text` as Postgres can store it: `safe_text` (lone surrogates become U+FFFD), then NUL
+    characters, which Postgres text refuses, become U+FFFD too.
 
     JSON columns need nothing of the kind (json.dumps escapes both); only the raw user text
     is stored as typed.
     """
-    text = text.replace("\x00", "\ufffd")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-    return text
+    return safe_text(text).replace("\x00", "\ufffd")
 
 
 def connect(url: str) -> psycopg.Connection[Any]:

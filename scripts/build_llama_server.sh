@@ -101,10 +101,11 @@ cp "$WORK/build/bin/llama-server" "$DEST/llama-server.tmp"
 mv "$DEST/llama-server.tmp" "$BINARY"
 "$BINARY" --version >"$DEST/version.txt" 2>&1 || true
 elapsed=$(( $(date +%s) - start ))
-cpu="$(times | tail -1)"  # user and system time of the compiler processes
-echo "built in ${elapsed} s wall ($JOBS jobs, $FLAVOUR; children user/sys: $cpu) from" \
+# CPU seconds of the compilers (user + system of this shell's waited-for children)
+cpu=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.0f", ($16 + $17) / hz}' "/proc/$$/stat")
+echo "built in ${elapsed} s wall, ${cpu} CPU s ($JOBS jobs, $FLAVOUR) from" \
   "llama-cpp-python==$VERSION on $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)" \
   > "$DEST/build-info.txt"
 rm -rf "$WORK"
-log "done in ${elapsed} s: $BINARY"
+log "done in ${elapsed} s wall, ${cpu} CPU s: $BINARY"
 echo "$BINARY"
