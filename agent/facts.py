@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from catalog.models import Item
+from catalog.text import fold_text
 from tools.base import Evidence
 
 log = logging.getLogger(__name__)
@@ -28,10 +28,8 @@ ITEM_LINKS = {"sequel", "prequel", "remake", "spin_off", "based_on"}
 
 
 def norm(text: str) -> str:
-    """Lower-case ASCII words only: how titles and names are compared."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    text = text.lower().replace("&", " and ").replace("’", "'")
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+    """Lower-case ASCII words only: how titles and names are compared (`catalog.text.fold_text`)."""
+    return fold_text(text)
 
 
 def split_title(name: str) -> tuple[str, int | None]:

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
 from catalog.models import Catalog
-from catalog.text import normalize_genre, split_title_year
+from catalog.text import normalize_genre, normalize_title, split_title_year
 
-_ARTICLES = ("the ", "a ", "an ")
-_ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", "ix": "9"}
 GENRE_SYNONYMS = {
     "scifi": "sci-fi", "sci fi": "sci-fi", "science fiction": "sci-fi", "space": "sci-fi",
     "animated": "animation", "cartoon": "animation", "cartoons": "animation",
@@ -26,17 +23,6 @@ GENRE_SYNONYMS = {
     "superhero": "action", "action movies": "action", "dramas": "drama", "crime drama": "crime",
     "whodunit": "mystery", "mysteries": "mystery", "fantasy movies": "fantasy",
 }
-
-
-def normalize_title(text: str) -> str:
-    """Lower-case, strip accents and punctuation and a leading article."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    text = re.sub(r"[^a-z0-9 ]+", " ", text.lower().replace("&", " and "))
-    text = " ".join(_ROMAN.get(w, w) for w in text.split())
-    for art in _ARTICLES:
-        if text.startswith(art):
-            text = text[len(art):]
-    return text
 
 
 @dataclass

@@ -10,7 +10,8 @@ from typing import Literal
 from rapidfuzz import fuzz, process
 
 from agent import lexicon as lx
-from agent.linking import EntityLinker, normalize_title
+from agent.linking import EntityLinker
+from catalog.text import normalize_title
 
 SpanKind = Literal["title", "person", "genre", "tag", "era", "card"]
 Label = Literal["liked", "disliked", "seen", "unseen", "asked", "neutral", "suggested"]

@@ -8,8 +8,9 @@ from typing import Any
 
 from agent.backends.base import Message
 from agent.backends.scripted import ScriptedBackend
-from agent.linking import GENRE_SYNONYMS, normalize_title
+from agent.linking import GENRE_SYNONYMS
 from catalog.models import Catalog
+from catalog.text import normalize_title
 
 
 def keyword_responder(catalog: Catalog):  # type: ignore[no-untyped-def]

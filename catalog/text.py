@@ -1,8 +1,9 @@
-"""Small text helpers shared by the loaders: title normalisation, genre names, safe text."""
+"""Small text helpers shared by every layer: the one text normaliser, titles, genres, safe text."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 _YEAR_SUFFIX = re.compile(r"^(?P<title>.*?)\s*\((?P<year>\d{4})(?:[-–]\d{0,4})?\)\s*$")
@@ -83,3 +84,104 @@ def safe_data(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [safe_data(v) for v in value]
     return value
+
+
+_TRANSLIT = {"ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O", "ł": "l",
+             "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th", "ı": "i"}
+"""Latin letters that NFKD does not decompose into ASCII, spelled the usual way."""
+APOSTROPHES = "'\u2019"
+ARTICLES = ("the ", "a ", "an ")
+_ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", "ix": "9"}
+
+
+def _fold_char(ch: str, lower: bool, drop_apostrophes: bool) -> str:
+    """What one character becomes in folded text: ASCII letters/digits, ' ', ' and ' or ''."""
+    if ch == "&":
+        return " and "
+    if drop_apostrophes and ch in APOSTROPHES:
+        return ""
+    plain = _TRANSLIT.get(ch)
+    if plain is None:
+        plain = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+    if lower:
+        plain = plain.lower()
+    return "".join(c if c.isascii() and c.isalnum() else " " for c in plain)
+
+
+class _FoldTable(dict[int, str]):
+    """A `str.translate` table that works out (and keeps) each character's folding on first use."""
+
+    def __init__(self, lower: bool, drop_apostrophes: bool) -> None:
+        super().__init__()
+        self.lower = lower
+        self.drop_apostrophes = drop_apostrophes
+
+    def __missing__(self, code: int) -> str:
+        self[code] = out = _fold_char(chr(code), self.lower, self.drop_apostrophes)
+        return out
+
+
+_TABLES = {(lower, drop): _FoldTable(lower, drop) for lower in (True, False) for drop in (True, False)}
+
+
+def fold_text(text: str, *, lower: bool = True, drop_apostrophes: bool = False) -> str:
+    """THE text normaliser: ASCII letters and digits in words separated by single spaces.
+
+    Every comparison of titles, names, mentions and replies goes through it (or a named variant
+    below), so two spellings of one thing meet: accents are stripped ('Amélie' -> 'amelie', also
+    when the input is already decomposed), a few letters NFKD keeps are spelled out ('ß' -> 'ss',
+    'ø' -> 'o'), '&' reads 'and', and every other character (punctuation, curly quotes, dashes,
+    symbols, other scripts) separates words.
+
+    Args:
+        text: Any text.
+        lower: Lower-case the result (False keeps capitals, for matching short titles as words).
+        drop_apostrophes: Remove straight and curly apostrophes instead of splitting on them
+            ("O'Bannon" -> 'obannon' rather than 'o bannon'): the KG name index's keys.
+    """
+    return " ".join(text.translate(_TABLES[lower, drop_apostrophes]).split())
+
+
+def fold_text_with_map(text: str, *, lower: bool = True) -> tuple[str, list[int]]:
+    """`fold_text`, with the index in `text` that each character of the result came from.
+
+    Used to redact a span of the original text found in its folded form.
+    """
+    table = _TABLES[lower, False]
+    out: list[str] = []
+    index: list[int] = []
+    for pos, ch in enumerate(text):
+        for c in table[ord(ch)]:
+            if c == " " and (not out or out[-1] == " "):
+                continue
+            out.append(c)
+            index.append(pos)
+    while out and out[-1] == " ":
+        out.pop()
+        index.pop()
+    return "".join(out), index
+
+
+def strip_article(text: str) -> str:
+    """Folded text without one leading 'the', 'a' or 'an' ('the matrix' -> 'matrix')."""
+    for art in ARTICLES:
+        if text.startswith(art):
+            return text[len(art):]
+    return text
+
+
+def normalize_title(text: str) -> str:
+    """`fold_text` for title keys: Roman numerals II-IX as digits and no leading article.
+
+    'The Godfather: Part II' -> 'godfather part 2'; used on both sides of title linking.
+    """
+    return strip_article(" ".join(_ROMAN.get(w, w) for w in fold_text(text).split()))
+
+
+def normalize_name(text: str) -> str:
+    """`fold_text` with apostrophes removed: the key of the KG name index.
+
+    'Ridley  Scott' -> 'ridley scott', 'Sci-Fi' -> 'sci fi', "Dan O'Bannon" -> 'dan obannon',
+    'Amélie' -> 'amelie'.
+    """
+    return fold_text(text, drop_apostrophes=True)

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from catalog.models import Item
-from catalog.text import split_title_year, unsuffix_article
+from catalog.text import fold_text, fold_text_with_map, split_title_year, strip_article, unsuffix_article
 
 try:  # rapidfuzz is a runtime dependency; difflib keeps the guard working without it
     from rapidfuzz import fuzz as _fuzz
 except ImportError:  # pragma: no cover - exercised only where rapidfuzz is missing
     _fuzz = None
 
-_ARTICLES = ("the ", "a ", "an ")
 SHORT_TITLE = 5
 """Variants shorter than this are matched as whole words with their capitals ('Up', 'It',
 'Heat'), never fuzzily: 'cheer me up' does not name Pixar's Up, 'Up' does."""
@@ -23,44 +21,13 @@ REDACTED = "[redacted]"
 
 
 def normalize_with_map(text: str, lower: bool = True) -> tuple[str, list[int]]:
-    """ASCII words (lower-cased unless told) separated by single spaces, with source indices.
-
-    Args:
-        text: Any text.
-        lower: Lower-case the result (short titles are matched with their case kept).
-
-    Returns:
-        The normalised text and, for each of its characters, the index in `text` it came from.
-    """
-    out: list[str] = []
-    index: list[int] = []
-    for pos, ch in enumerate(text):
-        ascii_ch = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
-        ascii_ch = ascii_ch.lower() if lower else ascii_ch
-        if ch == "&":
-            ascii_ch = " and "
-        for c in ascii_ch or " ":
-            c = c if c.isalnum() else " "
-            if c == " " and (not out or out[-1] == " "):
-                continue
-            out.append(c)
-            index.append(pos)
-    while out and out[-1] == " ":
-        out.pop()
-        index.pop()
-    return "".join(out), index
+    """Folded text (`catalog.text.fold_text_with_map`) and each character's index in `text`."""
+    return fold_text_with_map(text, lower=lower)
 
 
 def normalize(text: str, lower: bool = True) -> str:
-    """Normalised text (see `normalize_with_map`)."""
-    return normalize_with_map(text, lower)[0]
-
-
-def _strip_article(text: str) -> str:
-    for art in _ARTICLES:
-        if text.startswith(art):
-            return text[len(art):]
-    return text
+    """Folded text (`catalog.text.fold_text`), lower-cased unless told."""
+    return fold_text(text, lower=lower)
 
 
 def title_variants(item: Item, lower: bool = True) -> list[str]:
@@ -90,7 +57,7 @@ def title_variants(item: Item, lower: bool = True) -> list[str]:
             if not norm:
                 continue
             variants.add(norm)
-            stripped = _strip_article(norm) if lower else _strip_cased_article(norm)
+            stripped = strip_article(norm) if lower else _strip_cased_article(norm)
             if stripped:
                 variants.add(stripped)
     return sorted((v for v in variants if v.lower() not in {"a", "an", "the"}),

@@ -15,9 +15,9 @@ from tqdm import tqdm
 from agent.settings import Settings, load_settings
 from catalog.errors import DataError
 from catalog.models import Catalog
+from catalog.text import fold_text as normalize
 from catalog.text import normalize_genre, split_title_year, unsuffix_article
 from evaluation.baselines import TOOL_OF, popularity_order
-from evaluation.leak_guard import normalize
 from evaluation.readers import READS, TranscriptReader, oracle_rankers, transcript_rankers
 from evaluation.readers import Sample as Sample  # re-exported: it used to live here
 from evaluation.redial_summary import summarize_records

@@ -5,11 +5,11 @@ from __future__ import annotations
 import difflib
 import logging
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 
 from catalog.text import normalize_genre
+from catalog.text import normalize_name as normalize_name  # re-exported: it used to live here
 from knowledge_graph.graph import KnowledgeGraph
 from knowledge_graph.paths import placeholder
 
@@ -18,21 +18,8 @@ log = logging.getLogger(__name__)
 LINKABLE_KINDS: tuple[str, ...] = ("genre", "person", "decade", "tag")
 """Entity kinds the index links, in the order ambiguous matches are returned."""
 
-_NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _FILLER = re.compile(r"\s+(movies?|films?)$")
 _DECADE = re.compile(r"^(?:(?P<century>1[89]|20)?(?P<decade>\d)0)s$")
-
-
-def normalize_name(text: str) -> str:
-    """Lower-case, accent-free, punctuation-free form of a name used as the index key.
-
-    'Ridley  Scott' -> 'ridley scott', 'Sci-Fi' -> 'sci fi', "Dan O'Bannon" -> 'dan obannon',
-    'Amélie' -> 'amelie'.
-    """
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    plain = plain.casefold().replace("'", "").replace("\u2019", "")
-    return _NON_ALNUM.sub(" ", plain).strip()
 
 
 def _variants(query: str) -> list[str]:
