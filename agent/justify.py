@@ -207,12 +207,33 @@ def seed_years(catalog: Catalog | None, evidence: list[Evidence]) -> dict[str, i
 
 
 # ---- drafting ---------------------------------------------------------------------------
-def messages_for(variant: PromptVariant, item: Item, facts: list[str]) -> list[Message]:
-    """The chat for one draft: system, the variant's examples, then this item's facts."""
+def prefix_messages(variant: PromptVariant) -> list[Message]:
+    """The fixed part of every draft's chat: the system message and the worked examples."""
     messages: list[Message] = [{"role": "system", "content": variant.system}]
     for user, assistant in variant.examples:
         messages += [{"role": "user", "content": user},
                      {"role": "assistant", "content": assistant}]
+    return messages
+
+
+def warm_up(backend: LLMBackend | None, variant: str | PromptVariant = DEFAULT_VARIANT) -> float:
+    """Evaluate the drafts' fixed prefix into the backend's KV cache now (at agent start), so
+    the first recommendation turn evaluates only its card's facts; returns the seconds spent
+    (0.0 when the backend keeps no cache of its own, e.g. HTTP or the scripted fake)."""
+    warm = getattr(backend, "warm_prefix", None)
+    if warm is None:
+        return 0.0
+    chosen = VARIANTS[variant] if isinstance(variant, str) else variant
+    try:
+        return float(warm(prefix_messages(chosen))["seconds"])
+    except BackendError as exc:
+        log.warning("justification prefix not warmed: %s", exc)
+        return 0.0
+
+
+def messages_for(variant: PromptVariant, item: Item, facts: list[str]) -> list[Message]:
+    """The chat for one draft: system, the variant's examples, then this item's facts."""
+    messages = prefix_messages(variant)
     prompt = f"Movie: {item.display_title}\nFacts:\n" + "\n".join(f"- {f}" for f in facts)
     messages.append({"role": "user", "content": prompt})
     return messages

@@ -22,6 +22,24 @@ CONVERSATION = [
 ]
 
 
+class _Recording:
+    """Forwards to a backend and keeps each call's `Completion.extra` (prompt tokens evaluated
+    and reused, llama.cpp's own timings), in call order."""
+
+    def __init__(self, backend: Any) -> None:
+        self._backend = backend
+        self.extras: list[dict[str, Any]] = []
+        self.name = backend.name
+
+    def chat(self, messages: Any, **kwargs: Any) -> Any:
+        completion = self._backend.chat(messages, **kwargs)
+        self.extras.append(dict(completion.extra))
+        return completion
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._backend, attr)
+
+
 def run_turn_bench(settings: Any, repeats: int = 3, conversation: list[str] | None = None,
                    progress: bool = True, backend: Any = None) -> dict[str, Any]:
     """Run the conversation `repeats` times in fresh sessions and collect timings.
@@ -43,7 +61,10 @@ def run_turn_bench(settings: Any, repeats: int = 3, conversation: list[str] | No
     load = {"catalog_s": stages.get("tools", 0.0),
             "tools_s": stages.get("model", 0.0) - stages.get("tools", 0.0),
             "model_s": stages.get("ready", 0.0) - stages.get("model", 0.0),
-            "total_s": time.perf_counter() - start}
+            "total_s": time.perf_counter() - start,
+            "warm_prefix_s": getattr(agent, "warm_seconds", 0.0)}
+    recorder = _Recording(agent.backend)
+    agent.backend = recorder
     turns = conversation or CONVERSATION
     by_kind: dict[str, list[float]] = defaultdict(list)
     by_stage: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
@@ -70,7 +91,9 @@ def run_turn_bench(settings: Any, repeats: int = 3, conversation: list[str] | No
                             rec.justification.strip():
                         drafted.append(time.perf_counter() - t0)
 
+                n_before = len(recorder.extras)
                 reply = session.send(text, on_text=on_text, on_card=on_card)
+                extras = recorder.extras[n_before:]
                 kind = reply.kind
                 if kind == "recommendations":
                     rec_replies.append(reply)
@@ -81,10 +104,15 @@ def run_turn_bench(settings: Any, repeats: int = 3, conversation: list[str] | No
                     by_stage[kind][stage].append(secs)
                 if first:
                     first_token[kind].append(first[0])
-                for c in reply.llm_calls:
-                    calls[c.stage].append({"prompt_tokens": c.prompt_tokens,
-                                           "completion_tokens": c.completion_tokens,
-                                           "seconds": c.seconds})
+                aligned = len(extras) == len(reply.llm_calls)
+                for n, c in enumerate(reply.llm_calls):
+                    extra = extras[n] if aligned else {}
+                    calls[c.stage].append({
+                        "prompt_tokens": c.prompt_tokens,
+                        "completion_tokens": c.completion_tokens, "seconds": c.seconds,
+                        "evaluated": float(extra.get("prompt_eval_tokens", c.prompt_tokens)),
+                        "reused": float(extra.get("reused_prompt_tokens", 0)),
+                        "prompt_eval_s": float(extra.get("prompt_eval_seconds", 0.0))})
                     if c.valid_json is not None:
                         n_json += 1
                         invalid_json += not c.valid_json
@@ -103,6 +131,10 @@ def run_turn_bench(settings: Any, repeats: int = 3, conversation: list[str] | No
                               "prompt_tokens_mean": sum(c["prompt_tokens"] for c in v) / len(v),
                               "completion_tokens_mean":
                                   sum(c["completion_tokens"] for c in v) / len(v),
+                              "evaluated_tokens_mean": sum(c["evaluated"] for c in v) / len(v),
+                              "reused_tokens_mean": sum(c["reused"] for c in v) / len(v),
+                              "prompt_eval_s_p50":
+                                  summary([c["prompt_eval_s"] for c in v])["p50"],
                               **{f"seconds_{k}": val for k, val in
                                  summary([c["seconds"] for c in v]).items() if k != "n"}}
                       for stage, v in calls.items()},
@@ -125,10 +157,14 @@ def write_report(result: dict[str, Any], folder: Path, name: str) -> Path:
         for kind, st in result["stage_latency"].items():
             for stage, s in st.items():
                 lines.append(f"| {kind} | {stage} | {s['p50']:.3f} | {s['p95']:.3f} |")
-        lines += ["", "| LLM call | n | prompt tok | generated tok | p50 s |",
-                  "| --- | --- | --- | --- | --- |"]
+        lines += ["", "| LLM call | n | prompt tok | of which evaluated | reused from the KV "
+                  "cache | prompt eval p50 s | generated tok | p50 s |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- |"]
         for stage, c in result["llm_calls"].items():
             lines.append(f"| {stage} | {c['n']} | {c['prompt_tokens_mean']:.0f} | "
+                         f"{c.get('evaluated_tokens_mean', 0):.0f} | "
+                         f"{c.get('reused_tokens_mean', 0):.0f} | "
+                         f"{c.get('prompt_eval_s_p50', 0):.2f} | "
                          f"{c['completion_tokens_mean']:.0f} | {c['seconds_p50']:.2f} |")
         first = result.get("first_llm_token")
         lines += ["", "first visible LLM token of a recommendation turn, after understanding: "

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
 import os
+import sys
+import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -15,10 +19,12 @@ from typing import Any
 
 import llama_cpp
 import numpy as np
+from llama_cpp.llama_grammar import json_schema_to_gbnf
 
 from agent.backends.base import BackendError, Completion, Message
 from agent.model_files import check_gguf
 from catalog.errors import ModelFileError
+from catalog.measure import cpu_cores
 
 log = logging.getLogger(__name__)
 
@@ -26,25 +32,63 @@ DEFAULT_N_BATCH = 512
 
 
 def default_threads() -> int:
-    """CPU threads available to this process (affinity- and cgroup-aware where the OS says)."""
+    """CPU threads available to this process (`catalog.measure.cpu_cores`)."""
+    return cpu_cores()
+
+
+@contextlib.contextmanager
+def _stderr_captured() -> Iterator[io.StringIO]:
+    """Collect what C code writes to file descriptor 2 meanwhile (kept off a TUI's screen)."""
+    out = io.StringIO()
     try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no usable stderr: run uncaptured
+        yield out
+        return
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield out
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            out.write(tmp.read().decode("utf-8", errors="replace"))
 
 
-@lru_cache(maxsize=64)
-def _schema_error(schema_json: str) -> str | None:
-    """Why llama.cpp cannot turn a JSON schema into a grammar, or None when it can.
+def grammar_error(vocab: Any, grammar: str) -> str | None:
+    """Why llama.cpp's own grammar parser refuses a GBNF grammar, or None when it accepts it.
 
-    llama-cpp-python silently falls back to unconstrained JSON when the conversion fails,
-    which would drop guarantees such as `maxItems`; checking first turns that into an error.
+    llama-cpp-python hands the grammar to `llama_sampler_init_grammar` and adds the result to
+    its sampler chain unchecked; on a parse error that result is NULL and the process dies on
+    the first sampled token. Here the same parser runs on its own (it reports errors by
+    returning NULL, which is safe to test) and the sampler it builds is freed again.
+    """
+    with _stderr_captured() as captured:  # the parser prints its reason to C's stderr
+        sampler = llama_cpp.llama_sampler_init_grammar(vocab, grammar.encode("utf-8"), b"root")
+    if sampler:
+        llama_cpp.llama_sampler_free(sampler)
+        return None
+    reason = next((line.split("error parsing grammar:", 1)[-1].strip()
+                   for line in captured.getvalue().splitlines() if "error" in line), "")
+    return f"llama.cpp's grammar parser refuses it: {reason or 'no reason given'}"
+
+
+def schema_error(vocab: Any, schema_json: str) -> str | None:
+    """Why llama.cpp cannot constrain decoding to a JSON schema, or None when it can.
+
+    Both steps llama-cpp-python takes are checked: the schema -> GBNF conversion (on failure
+    llama-cpp-python silently falls back to unconstrained JSON, dropping guarantees such as
+    `maxItems`) and llama.cpp's parse of the resulting grammar (on failure the process aborts,
+    see `grammar_error`). `schema_json` must be the schema as `json.dumps` writes it for the
+    call (key order decides the grammar's property order).
     """
     try:
-        llama_cpp.LlamaGrammar.from_json_schema(schema_json, verbose=False)
+        grammar = json_schema_to_gbnf(schema_json)
     except Exception as exc:  # the converter raises bare Exception/ValueError/RuntimeError
         return f"{type(exc).__name__}: {exc}"
-    return None
+    return grammar_error(vocab, grammar)
 
 
 def _common_prefix(a: np.ndarray, b: np.ndarray) -> int:
@@ -117,6 +161,8 @@ class LlamaCppBackend:
         self.load_seconds = time.perf_counter() - start
         self._llm = self._contexts[0]
         self._routes: OrderedDict[str, int] = OrderedDict()
+        vocab = llama_cpp.llama_model_get_vocab(self._llm.model)
+        self._schema_error = lru_cache(maxsize=64)(lambda text: schema_error(vocab, text))
         log.info("loaded %s in %.2f s (n_ctx=%d, n_threads=%d, n_gpu_layers=%d)",
                  path.name, self.load_seconds, n_ctx, threads, n_gpu_layers)
 
@@ -154,6 +200,33 @@ class LlamaCppBackend:
             self._routes[key] = index
         self._llm = self._contexts[self._routes[key]]
 
+    def warm_prefix(self, messages: list[Message]) -> dict[str, Any]:
+        """Evaluate a prompt's fixed part (system message, worked examples) into the KV cache
+        of the context its system message routes to, so that the first real call with that
+        prefix evaluates only its own tail.
+
+        `messages` is the fixed part; an empty user turn is appended (its header is shared
+        with every real call) and one token generated, which is all llama-cpp-python's chat
+        path allows. Returns what it cost: prompt_eval_tokens, seconds.
+
+        Raises:
+            BackendError: when llama.cpp fails (e.g. the prefix does not fit `n_ctx`).
+        """
+        probe = [*messages, {"role": "user", "content": ""}]
+        with self._lock:
+            self._route(probe)
+            self._reset_perf()
+            start = time.perf_counter()
+            try:
+                self._llm.create_chat_completion(messages=probe, max_tokens=1, temperature=0.0,
+                                                 seed=self.seed)
+            except (ValueError, RuntimeError) as exc:
+                raise self._error(exc) from exc
+            perf = self._read_perf()
+        seconds = time.perf_counter() - start
+        log.info("warmed a %d-token prompt prefix in %.2f s", perf["prompt_eval_tokens"], seconds)
+        return {"prompt_eval_tokens": perf["prompt_eval_tokens"], "seconds": seconds}
+
     def chat(
         self,
         messages: list[Message],
@@ -177,7 +250,7 @@ class LlamaCppBackend:
                                   "temperature": temperature, "stop": stop or [],
                                   "seed": self.seed}
         if json_schema is not None:
-            problem = _schema_error(json.dumps(json_schema, sort_keys=True))
+            problem = self._schema_error(json.dumps(json_schema))
             if problem:
                 raise BackendError(f"llama.cpp cannot turn the JSON schema into a grammar "
                                    f"({problem.splitlines()[0]}) -- fix: simplify the schema")
