@@ -7,7 +7,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agent.planner import run_plan
 from agent.profile import UserProfile
@@ -42,6 +42,8 @@ class TurnInfo:
     tool_calls: int = 0
     tool_errors: int | None = 0
     notices: list[str] = field(default_factory=list)
+    cards: list[dict[str, Any]] = field(default_factory=list)
+    """Per shown card what became of its LLM draft (draft_status, draft_violations)."""
 
 
 class Conversation(Protocol):
@@ -220,7 +222,9 @@ class _AgentConversation:
             ranked=self.ranked(self.depth), timings=timings, llm_calls=list(reply.llm_calls),
             tool_calls=len(tools),
             tool_errors=len(errors) if isinstance(errors, list) else errors,
-            notices=list(reply.notices))
+            notices=list(reply.notices),
+            cards=[{"draft_status": r.draft_status, "draft_violations": list(r.draft_violations)}
+                   for r in reply.recommendations])
 
     def ranked(self, k: int) -> list[str]:
         return list(self.session.ranked(k))  # type: ignore[attr-defined]

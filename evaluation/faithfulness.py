@@ -76,3 +76,35 @@ def faithfulness_markdown(stats: Mapping[str, Any], title: str = "## Faithfulnes
         kinds = ", ".join(f"{k} {v}" for k, v in stats["violation_kinds"].items())
         lines += ["", f"Why refused drafts were refused (claims by kind): {kinds}."]
     return "\n".join(lines) + "\n"
+
+
+def faithfulness_by_method(methods: Mapping[str, Mapping[str, Any]],
+                           title: str = "## Faithfulness of justifications") -> str:
+    """A report section with one row per method whose cards had LLM drafts ('' when none had:
+    baselines show no justifications, and `justify_with_llm = false` drafts none)."""
+    rows = {name: m["faithfulness"] for name, m in methods.items()
+            if (m.get("faithfulness") or {}).get("drafts")}
+    if not rows:
+        return ""
+
+    def pct(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.0%}"
+
+    lines = [title, "",
+             "Each card's LLM draft is checked claim by claim against its evidence "
+             "(agent/claims.py); a refused draft is repaired by a checked edit or replaced by "
+             "the template (fallback), never shown as written.", "",
+             "| method | cards | LLM drafts | passed | repaired | replaced | draft pass rate "
+             "| fallback rate | cards showing LLM words |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for name, st in rows.items():
+        lines.append(f"| {name} | {st['cards']} | {st['drafts']} | {st['passed']} | "
+                     f"{st['repaired']} | {st['replaced']} | {pct(st['draft_pass_rate'])} | "
+                     f"{pct(st['fallback_rate'])} | {pct(st['llm_shown_share'])} |")
+    kinds: Counter[str] = Counter()
+    for st in rows.values():
+        kinds.update(st.get("violation_kinds") or {})
+    if kinds:
+        lines += ["", "Why refused drafts were refused (claims by kind, all methods): "
+                  + ", ".join(f"{k} {v}" for k, v in kinds.most_common()) + "."]
+    return "\n".join(lines) + "\n"

@@ -18,6 +18,7 @@ from catalog.errors import DataError
 from catalog.loading import load_catalog, resolve_data_dir
 from catalog.models import Catalog
 from evaluation.baselines import AGENT_METHODS, BASELINES, TOOL_OF, Method, build_methods
+from evaluation.faithfulness import faithfulness
 from evaluation.metrics import (
     interview_metrics,
     invalid_json_rate,
@@ -73,7 +74,7 @@ def run_conversation(method: Method, user: SimulatedUser, max_turns: int) -> dic
             "recommended": info.recommended, "ranked": info.ranked, "target_rank": target_rank,
             "timings": info.timings, "llm_calls": [c.model_dump() for c in info.llm_calls],
             "tool_calls": info.tool_calls, "tool_errors": info.tool_errors,
-            "notices": info.notices,
+            "notices": info.notices, "cards": info.cards,
         })
         if user.case.target_id in info.recommended[:SHOWN]:
             user.respond(info.kind, info.question_slot, info.recommended)  # accepts
@@ -143,6 +144,7 @@ def summarize(conversations: list[dict[str, Any]], turns: Sequence[int],
         "redactions": sum(c["redactions"] for c in conversations),
         "vague_answers": sum(c.get("vague_answers", 0) for c in conversations),
         "n_conversations": len(conversations),
+        "faithfulness": faithfulness({"recommendations": t.get("cards", [])} for t in all_turns),
     }
 
 

@@ -7,6 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from evaluation.faithfulness import faithfulness_by_method
+
 log = logging.getLogger(__name__)
 
 STAGES_HIDDEN = {"turn", "total"}
@@ -120,6 +122,9 @@ def interview_markdown(results: dict[str, Any], plots: dict[str, str]) -> str:
                      _fmt(m["tokens"]["completion_tokens_per_turn"], 1),
                      ", ".join(f"{k} {v}" for k, v in sorted(m["reply_kinds"].items())),
                      str(m["redactions"])] for n, m in results["methods"].items()]), ""]
+    faithful = faithfulness_by_method(results["methods"])
+    if faithful:
+        out += [faithful]
     if results.get("skipped_methods"):
         out += ["## Not run", ""] + [f"- {k}: {v}" for k, v in
                                      results["skipped_methods"].items()] + [""]
@@ -271,6 +276,9 @@ def write_redial_report(results: dict[str, Any], folder: Path | str) -> Path:
         _table(header, rows), "",
         "What each method reads:", "",
         *[f"- {m}: {r}" for m, r in results.get("reads", {}).items()], "",
+        "Justifications are not drafted here (the transcript methods run with "
+        "`justify_with_llm = false`): their faithfulness (draft pass and fallback rates) is in "
+        "the interview report and `convrec bench turn`.", "",
     ]
     if results.get("paired"):
         keys = [f"{p}/{k}" for p in ("all", "new") for k in ks if k == 10] or [f"all/{ks[-1]}"]
