@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
-
-import numpy as np
 
 from agent import memory
 from agent.backends.base import LLMBackend
@@ -22,7 +19,7 @@ from agent.settings import Settings, load_settings
 from agent.store import BaseSessionStore, open_session_store
 from catalog.errors import ArtifactError, UserFacingError
 from catalog.loading import load_catalog
-from catalog.models import Catalog, Interactions
+from catalog.models import Catalog, without_users
 from tools.base import ConvrecTool, ToolResources
 from tools.ranker import LearnedRanker
 from tools.registry import ToolRegistry
@@ -30,14 +27,6 @@ from tools.registry import ToolRegistry
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, float], None]
-
-
-def without_users(catalog: Catalog, user_ids: set[str]) -> Catalog:
-    """A copy of the catalog whose interactions exclude some users (held out for evaluation)."""
-    keep = ~np.isin(catalog.interactions.user_ids.astype(str), list(user_ids))
-    inter = Interactions(catalog.interactions.user_ids[keep], catalog.interactions.item_ids[keep],
-                         catalog.interactions.ratings[keep])
-    return replace(catalog, interactions=inter, _hash=None)
 
 
 class Agent:

@@ -204,8 +204,9 @@ def start_llama_server(model: Path, log: Path, port: int | None = None, *, slots
     Raises:
         ServerStartError: when no binary is built or the server does not come up.
     """
+    from catalog.measure import cpu_cores
     from catalog.paths import convrec_home
-    from convrec.serve import BUILD_SCRIPT, ServePlan, cpu_cores, find_llama_server, llama_server_argv
+    from convrec.serve import BUILD_SCRIPT, ServePlan, find_llama_server, llama_server_argv
 
     binary = binary or find_llama_server(cache or convrec_home(), cuda=n_gpu_layers != 0)
     if binary is None:

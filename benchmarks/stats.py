@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import math
 
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0-100) with linear interpolation; NaN for no values."""
-    if not values:
-        return math.nan
-    xs = sorted(values)
-    pos = (len(xs) - 1) * q / 100.0
-    lo, hi = math.floor(pos), math.ceil(pos)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+from catalog.measure import percentile as percentile  # re-exported: it used to live here
 
 
 def summary(values: list[float]) -> dict[str, float]:

@@ -11,12 +11,13 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from benchmarks.stats import summary
+from catalog.measure import cpu_cores, markdown_table
 
 if TYPE_CHECKING:  # the CLI imports this module to build its parser: keep that import light
     import numpy as np
@@ -470,7 +471,7 @@ def run_tools_bench(sizes: Sequence[int], queries: int = 200, k: int = 50, seed:
             shutil.rmtree(root, ignore_errors=True)
     return {
         "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                    "cpus": _cpus(), "python": platform.python_version()},
+                    "cpus": cpu_cores(), "python": platform.python_version()},
         "settings": {"items": list(sizes), "queries": queries, "k": k, "seed": seed,
                      "interactions_per_item": INTERACTIONS_PER_ITEM,
                      "max_interactions": MAX_INTERACTIONS,
@@ -480,13 +481,6 @@ def run_tools_bench(sizes: Sequence[int], queries: int = 200, k: int = 50, seed:
         "embedder": embedder,
         "sizes": results,
     }
-
-
-def _cpus() -> int:
-    """CPU cores this process may use."""
-    from tools.embeddings import cpu_count
-
-    return cpu_count()
 
 
 # ---------------------------------------------------------------------------- report
@@ -505,11 +499,9 @@ def verdict_lines(result: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _table(result: dict[str, Any]) -> Iterator[str]:
+def _table(result: dict[str, Any]) -> list[str]:
     """Markdown rows: one per size and tool."""
-    yield ("| items | tool | build s | p50 ms | p95 ms | mean ms | first call ms | "
-           "candidates | target | result |")
-    yield "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    rows = []
     for size in result["sizes"]:
         for name, res in size["tools"].items():
             s = res["score_ms"]
@@ -517,9 +509,11 @@ def _table(result: dict[str, Any]) -> Iterator[str]:
             outcome = {True: "PASS", False: "FAIL", None: "-"}[res["pass"]]
             build = f"{res['build_s']:.2f}" + (" (kept, loaded)" if size.get("reused_artifacts")
                                                else "")
-            yield (f"| {size['items']} | {name} | {build} | {s['p50']:.2f} | "
-                   f"{s['p95']:.2f} | {s['mean']:.2f} | {res['first_call_ms']:.1f} | "
-                   f"{res['candidates_mean']:.1f} | {target} | {outcome} |")
+            rows.append([size["items"], name, build, f"{s['p50']:.2f}", f"{s['p95']:.2f}",
+                         f"{s['mean']:.2f}", f"{res['first_call_ms']:.1f}",
+                         f"{res['candidates_mean']:.1f}", target, outcome])
+    return markdown_table(["items", "tool", "build s", "p50 ms", "p95 ms", "mean ms",
+                           "first call ms", "candidates", "target", "result"], rows)
 
 
 def render_markdown(result: dict[str, Any]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -136,3 +136,15 @@ class Catalog:
         """Number of ratings per item id."""
         ids, counts = np.unique(self.interactions.item_ids.astype(str), return_counts=True)
         return dict(zip(ids.tolist(), counts.tolist(), strict=True))
+
+
+def without_users(catalog: Catalog, user_ids: set[str]) -> Catalog:
+    """A copy of the catalog whose interactions exclude some users (held out for evaluation).
+
+    Items, KG triples, entity names and `source` are shared with the original; the content hash
+    is computed afresh (the interactions differ).
+    """
+    keep = ~np.isin(catalog.interactions.user_ids.astype(str), np.array(sorted(user_ids), dtype=str))
+    inter = Interactions(catalog.interactions.user_ids[keep], catalog.interactions.item_ids[keep],
+                         catalog.interactions.ratings[keep])
+    return replace(catalog, interactions=inter, _hash=None)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from catalog.errors import UserFacingError
+from catalog.measure import cpu_cores as cpu_cores  # re-exported: it used to live here
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +46,6 @@ def gpu_present() -> bool:
     except (OSError, subprocess.TimeoutExpired):
         return False
     return out.returncode == 0 and out.stdout.lstrip().startswith("GPU ")
-
-
-def cpu_cores() -> int:
-    """Cores this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)

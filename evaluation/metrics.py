@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from agent.reply import LLMCall
-from benchmarks.stats import percentile as _percentile
+from catalog.measure import percentile as percentile  # re-exported for the evaluators
 
 
 def hit_at_k(ranked: Sequence[str], relevant: Iterable[str], k: int) -> bool:
@@ -108,11 +108,6 @@ def invalid_json_rate(calls: Iterable[LLMCall]) -> float | None:
 def invalid_tool_call_rate(n_calls: int, n_invalid: int) -> float | None:
     """Share of tool calls that were rejected or failed (None when no tool ran)."""
     return None if n_calls <= 0 else n_invalid / n_calls
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The q-th percentile (linear interpolation); NaN for no values (benchmarks.stats')."""
-    return _percentile([float(v) for v in values], q)
 
 
 def latency_summary(timings: Iterable[dict[str, float]]) -> dict[str, dict[str, float]]:

@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from catalog.measure import markdown_table
 from evaluation.faithfulness import faithfulness_by_method
 
 log = logging.getLogger(__name__)
@@ -23,9 +24,8 @@ def _fmt(value: Any, digits: int = 3) -> str:
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
+    """A Markdown table as one string (`catalog.measure.markdown_table`)."""
+    return "\n".join(markdown_table(header, rows))
 
 
 def _ci(est: dict[str, Any] | None, digits: int = 3) -> str:

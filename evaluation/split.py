@@ -9,9 +9,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
-
-from catalog.models import Catalog, Interactions, Item
+from catalog.models import Catalog, Item
+from catalog.models import without_users as without_users  # re-exported: it used to live here
 from evaluation.leak_guard import LeakGuard
 
 log = logging.getLogger(__name__)
@@ -68,16 +67,6 @@ def attribute_count(item: Item) -> int:
 def has_enough_attributes(item: Item, min_attributes: int = 3) -> bool:
     """True when the simulator can describe the item: a genre, a year and enough in total."""
     return bool(item.genres) and item.year is not None and attribute_count(item) >= min_attributes
-
-
-def without_users(catalog: Catalog, user_ids: set[str]) -> Catalog:
-    """A copy of the catalog whose interactions exclude the given users (items, KG shared)."""
-    users = catalog.interactions.user_ids.astype(str)
-    keep = ~np.isin(users, np.array(sorted(user_ids), dtype=str))
-    inter = Interactions(catalog.interactions.user_ids[keep], catalog.interactions.item_ids[keep],
-                         catalog.interactions.ratings[keep])
-    return Catalog(name=catalog.name, items=catalog.items, interactions=inter,
-                   triples=catalog.triples, entity_names=catalog.entity_names)
 
 
 def load_self_tags(data_dir: Path | str | None) -> set[tuple[str, str]]:

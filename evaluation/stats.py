@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from benchmarks.stats import percentile
+from catalog.measure import percentile
 
 log = logging.getLogger(__name__)
 

@@ -17,6 +17,7 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 
 from catalog.errors import ModelFileError, UserFacingError
+from catalog.measure import cpu_cores
 
 if TYPE_CHECKING:
     import torch
@@ -39,11 +40,8 @@ _LOAD_LOCK = threading.Lock()
 
 
 def cpu_count() -> int:
-    """Number of CPU cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
+    """Number of CPU cores this process may use (`catalog.measure.cpu_cores`)."""
+    return cpu_cores()
 
 
 def default_model_dir() -> Path:
