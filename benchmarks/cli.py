@@ -7,9 +7,21 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from agent.settings_flags import add_setting_flags, settings_from_args
 
-def add_commands(sub: argparse._SubParsersAction, common: Callable[[argparse.ArgumentParser], None]) -> None:  # type: ignore[type-arg]
-    """Register `bench turn`, `bench load`, `bench soak` and `bench tools`."""
+CommonFlags = Callable[[argparse.ArgumentParser], None]
+
+
+def add_commands(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+                 common: CommonFlags | None = None) -> None:
+    """Register `bench turn`, `bench load`, `bench soak` and `bench tools`.
+
+    Args:
+        sub: What `add_subparsers()` of the `bench` parser returned.
+        common: Adds the shared settings flags; without it, the same flags generated from
+            `Settings` (agent.settings_flags).
+    """
+    common = common or add_setting_flags
     p = sub.add_parser("turn", help="per-turn latency by stage on the real backend")
     common(p)
     p.add_argument("--repeats", type=int, default=3)
@@ -37,9 +49,8 @@ def add_commands(sub: argparse._SubParsersAction, common: Callable[[argparse.Arg
 
 def _turn(args: argparse.Namespace) -> int:
     from benchmarks.turn import run_turn_bench, write_report
-    from convrec.cli import settings_from
 
-    settings = settings_from(args)
+    settings = settings_from_args(args)
     result = run_turn_bench(settings, repeats=args.repeats)
     md = write_report(result, args.report, "bench-turn")
     if args.json:
@@ -51,9 +62,8 @@ def _turn(args: argparse.Namespace) -> int:
 
 def _soak(args: argparse.Namespace) -> int:
     from benchmarks.soak import run_soak, write_soak_report
-    from convrec.cli import settings_from
 
-    result = run_soak(settings_from(args), messages=args.messages, seed=args.seed,
+    result = run_soak(settings_from_args(args), messages=args.messages, seed=args.seed,
                       turns_per_session=args.turns_per_session)
     md = write_soak_report(result, args.report)
     if args.json:

@@ -324,10 +324,10 @@ def _load(args: argparse.Namespace) -> int:
     """Run the benchmark, write the report, print Markdown or JSON."""
     import json
 
+    from agent.settings_flags import settings_from_args
     from benchmarks.load_engines import run_load_bench
-    from convrec.cli import settings_from
 
-    result = run_load_bench(settings_from(args), args.sessions, args.turns,
+    result = run_load_bench(settings_from_args(args), args.sessions, args.turns,
                             engines=args.engines, slots=args.slots, warmup=args.warmup,
                             llm_timeout=args.llm_timeout, store_path=args.store_path,
                             show=not args.no_progress)

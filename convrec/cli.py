@@ -7,7 +7,6 @@ import json
 import logging
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from catalog.errors import UserFacingError
@@ -16,33 +15,17 @@ log = logging.getLogger("convrec")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("settings (override env CONVREC_* and the config file)")
-    g.add_argument("--config", type=Path, help="TOML config file")
-    g.add_argument("--model", help="named model (qwen2.5-coder-1.5b, qwen2.5-coder-0.5b) or GGUF path")
-    g.add_argument("--backend", choices=["llama_cpp", "http", "scripted"])
-    g.add_argument("--llm-url", help="OpenAI-compatible server URL for --backend http")
-    g.add_argument("--n-gpu-layers", type=int, help="layers on the GPU (-1 = all)")
-    g.add_argument("--n-threads", type=int)
-    g.add_argument("--n-ctx", type=int)
-    g.add_argument("--catalog", help="ml-100k, movielens-redial or a catalog folder")
-    g.add_argument("--data-dir", type=Path, help="folder with ml-latest-small/ and redial/")
-    g.add_argument("--cache-dir", type=Path)
-    g.add_argument("--store-url", help="Chroma server URL (default: local store)")
-    g.add_argument("--sessions-db", type=Path)
-    g.add_argument("--sessions-url", help="Postgres URL for sessions (replaces --sessions-db)")
-    g.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    """The settings flags every command takes, generated from `Settings` (agent.settings_flags)."""
+    from agent.settings_flags import add_setting_flags
 
-
-SETTING_FLAGS = ("model", "backend", "llm_url", "n_gpu_layers", "n_threads", "n_ctx", "catalog",
-                 "data_dir", "cache_dir", "store_url", "sessions_db", "sessions_url")
+    add_setting_flags(p)
 
 
 def settings_from(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """Settings from the config file, env and these flags."""
-    from agent.settings import load_settings
+    from agent.settings_flags import settings_from_args
 
-    flags = {k: getattr(args, k, None) for k in SETTING_FLAGS}
-    return load_settings(getattr(args, "config", None), **flags)
+    return settings_from_args(args)
 
 
 def build_parser() -> argparse.ArgumentParser:

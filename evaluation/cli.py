@@ -8,13 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from agent.settings_flags import add_setting_flags, settings_from_args
 from catalog.errors import UserFacingError
 
 log = logging.getLogger(__name__)
 
 CommonFlags = Callable[[argparse.ArgumentParser], None]
-SETTING_FLAGS = ("model", "backend", "llm_url", "n_gpu_layers", "n_threads", "n_ctx",
-                 "data_dir", "cache_dir", "store_url")
 
 
 def _int_list(text: str) -> list[int]:
@@ -33,15 +32,8 @@ def _str_list(text: str) -> list[str]:
 
 
 def _own_common(p: argparse.ArgumentParser) -> None:
-    """The settings flags these commands need when no shared flag set is given."""
-    p.add_argument("--config", type=Path, help="TOML config file")
-    p.add_argument("--backend", choices=["llama_cpp", "http", "scripted"])
-    p.add_argument("--model", help="named model or GGUF path")
-    p.add_argument("--llm-url", help="OpenAI-compatible server URL for --backend http")
-    p.add_argument("--catalog", help="ml-100k, movielens-redial or a catalog folder")
-    p.add_argument("--data-dir", type=Path, help="folder with ml-latest-small/ and redial/")
-    p.add_argument("--cache-dir", type=Path)
-    p.add_argument("-v", "--verbose", action="store_true")
+    """The shared settings flags (the same generated set `convrec` itself adds)."""
+    add_setting_flags(p)
 
 
 def add_commands(subparsers: Any, common: CommonFlags | None = None) -> None:
@@ -50,7 +42,7 @@ def add_commands(subparsers: Any, common: CommonFlags | None = None) -> None:
     Args:
         subparsers: What `add_subparsers()` of the `eval` parser returned.
         common: Adds the shared settings flags (--backend, --catalog, --data-dir, ...);
-            without it these commands add their own.
+            without it, the same flags generated from `Settings`.
     """
     common = common or _own_common
     p = subparsers.add_parser("interview", help="simulated cold-start interviews",
@@ -128,10 +120,8 @@ def _pair(text: str, sep: str) -> tuple[int, int]:
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    from agent.settings import load_settings
-
-    flags = {k: getattr(args, k, None) for k in SETTING_FLAGS}
-    return load_settings(getattr(args, "config", None), **flags)
+    """Settings from the config file, env and the shared flags (catalog included)."""
+    return settings_from_args(args)
 
 
 def _backend_for(settings: Any, catalog: Any) -> Any:
@@ -161,7 +151,7 @@ def cmd_interview(args: argparse.Namespace) -> int:
             print(f"results: {write_json(results, args.json_out)}")
         return 0
     settings = _settings(args)
-    name = getattr(args, "catalog", None) or "movielens-redial"
+    name = settings.catalog
     catalog = load_catalog(name, settings.resolved_cache_dir(), settings.data_dir)
     methods = args.methods or list(DEFAULT_METHODS)
     try:
@@ -210,7 +200,7 @@ def cmd_redial(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UserFacingError(f"--shard {args.shard!r} is not I/N", "e.g. --shard 0/2") from exc
     settings = _settings(args)
-    name = getattr(args, "catalog", None) or "movielens-redial"
+    name = settings.catalog
     dialogues = args.dialogues or (resolve_data_dir(settings.data_dir) / "redial"
                                    / "dev_dialogues.jsonl")
     catalog = load_catalog(name, settings.resolved_cache_dir(), settings.data_dir)

@@ -497,16 +497,16 @@ def add_commands(subparsers: Any, common: Callable[[Any], None]) -> None:
 
 def cmd_train_ranker(args: Any) -> int:
     """Run `convrec train ranker`; prints the tables."""
+    from agent.settings_flags import settings_from_args
     from catalog.errors import UserFacingError
     from catalog.loading import load_catalog, resolve_data_dir
-    from convrec.cli import settings_from
     from evaluation.interview import build_tools
     from evaluation.redial import load_entity_types, load_samples
     from tools.base import ToolResources
     from tools.comention import install_dialogue_table
     from tools.ranker import install_ranker
 
-    settings = settings_from(args)
+    settings = settings_from_args(args)
     cache = settings.resolved_cache_dir()
     data_dir = resolve_data_dir(settings.data_dir)
     dialogues = Path(args.dialogues or data_dir / "redial" / "dev_dialogues.jsonl")

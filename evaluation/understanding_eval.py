@@ -481,14 +481,13 @@ def understanding_table(results: dict[str, Any]) -> str:
 
 def cmd_understanding(args: argparse.Namespace) -> int:
     """Run `convrec eval understanding`; prints the table, writes JSON with --json."""
-    from agent.settings import load_settings
-    from evaluation.cli import SETTING_FLAGS, _backend_for
+    from agent.settings_flags import settings_from_args
+    from evaluation.cli import _backend_for
 
     if getattr(args, "catalog", None) not in (None, CATALOG):
         raise UserFacingError(f"the understanding set is labelled on {CATALOG}",
                               "drop --catalog (or pass --catalog movielens-redial)")
-    flags = {k: getattr(args, k, None) for k in SETTING_FLAGS}
-    settings = load_settings(getattr(args, "config", None), **flags)
+    settings = settings_from_args(args)
     from catalog.loading import load_catalog
 
     catalog = load_catalog(CATALOG, settings.resolved_cache_dir(), settings.data_dir)
