@@ -1,4 +1,4 @@
-"""`convrec bench tools`: latency of one `score` call of each built-in tool on synthetic catalogs."""
+"""`convrec bench tools`: build the tools on synthetic catalogs, time each, write the report."""
 
 from __future__ import annotations
 
@@ -6,79 +6,48 @@ import argparse
 import gc
 import json
 import platform
-import resource
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from benchmarks.stats import summary
-from catalog.measure import cpu_cores, markdown_table
+from benchmarks.progress import progress, stage
+from benchmarks.synthetic import (
+    INTERACTIONS_PER_ITEM,
+    MAX_INTERACTIONS,
+    Synthetic,
+    make_queries,
+    synthetic_catalog,
+    unit_vectors,
+)
+from benchmarks.tools_report import (
+    RETRIEVAL,
+    TARGET_ITEMS,
+    TARGET_STAT,
+    TARGETS_MS,
+    TOOL_NAMES,
+    render_markdown,
+    verdict,
+    verdict_lines,
+    write_tools_report,
+)
+from benchmarks.tools_timing import bench_search, bench_tool, measure_embedder, peak_rss_mb
+from catalog.measure import cpu_cores
+
+__all__ = ["RETRIEVAL", "TOOL_NAMES", "add_tools_command", "parse_sizes", "render_markdown",
+           "run_tools_bench", "synthetic_catalog", "write_tools_report"]
 
 if TYPE_CHECKING:  # the CLI imports this module to build its parser: keep that import light
     import numpy as np
 
-    from catalog.models import Catalog, Interactions, Item, Triple
-    from tools.base import ConvrecTool, ProfileInputs, ToolResources
+    from tools.base import ConvrecTool, ToolResources
 
-T = TypeVar("T")
-
-RETRIEVAL, CF, KG = "vector_retrieval", "cf_scoring", "kg_expansion"
-TOOL_NAMES = (RETRIEVAL, CF, KG)
-TARGET_ITEMS = 10_000
-TARGETS_MS = {RETRIEVAL: 15.0, CF: 5.0, KG: 5.0}
-"""Per-call latency targets (p50, ms) checked on the TARGET_ITEMS catalog."""
-TARGET_STAT = "p50"
-INTERACTIONS_PER_ITEM = 20
-MAX_INTERACTIONS = 5_000_000
-"""Cap on ratings so a 1M-item catalog (and its CF model) builds in minutes, not hours."""
-USERS_PER_ITEM = 0.1
-PEOPLE_PER_ITEM = 1 / 50
-ACTORS_PER_ITEM = 2
 STORE_BATCH = 4096
 WARMUP_CALLS = 3
 DOC_EMBED_SAMPLE = 32
-GENRES = ("drama", "comedy", "thriller", "action", "romance", "adventure", "crime", "sci-fi",
-          "horror", "children", "fantasy", "mystery", "animation", "war", "musical",
-          "documentary", "western", "film-noir")
-ADJECTIVES = ("Silent", "Broken", "Golden", "Last", "Hidden", "Electric", "Distant", "Crimson",
-              "Endless", "Little", "Wild", "Frozen", "Secret", "Lonely", "Burning", "Midnight")
-NOUNS = ("Harbor", "Empire", "Garden", "River", "Signal", "Frontier", "Machine", "Kingdom",
-         "Witness", "Summer", "Station", "Promise", "Storm", "Island", "Mirror", "Road")
-HEROES = ("detective", "teacher", "pilot", "young thief", "retired boxer", "scientist",
-          "farmer", "journalist", "soldier", "musician", "nurse", "con artist")
-GOALS = ("find a missing sister", "win back an old love", "stop a bank robbery",
-         "survive a winter in the mountains", "uncover a family secret", "save the town",
-         "escape a haunted house", "cross the desert", "solve a murder", "build a rocket")
-FIRST_NAMES = ("Ada", "Bruno", "Clara", "Dev", "Elena", "Farid", "Greta", "Hugo", "Ines", "Jonas",
-               "Kira", "Luca", "Mina", "Nils", "Olga", "Pablo", "Rosa", "Sami", "Tara", "Ugo")
-LAST_NAMES = ("Moreno", "Lind", "Vega", "Okafor", "Novak", "Sato", "Berg", "Costa", "Haas",
-              "Ivanov", "Jensen", "Kowalski", "Laurent", "Mendes", "Nakamura", "Olsen", "Park",
-              "Quinn", "Rossi", "Silva")
-
-
-@dataclass
-class Synthetic:
-    """A synthetic catalog plus what the queries are drawn from."""
-
-    catalog: Catalog
-    item_ids: list[str]
-    popularity: np.ndarray
-    n_users: int
-    n_people: int
-
-
-@dataclass
-class Query:
-    """One benchmark query: the profile every tool gets and a vector standing in for its text."""
-
-    profile: ProfileInputs
-    vector: np.ndarray
-
 
 def parse_sizes(text: str) -> list[int]:
     """Catalog sizes from '10000', '10k,100k,1m' or '10_000,100000' (sorted, de-duplicated)."""
@@ -103,168 +72,6 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text} is not a positive number")
     return value
-
-
-def stage(message: str, show: bool) -> None:
-    """Print a stage line to stderr (stdout stays free for the report or JSON)."""
-    if show:
-        print(f"[bench tools] {message}", file=sys.stderr, flush=True)
-
-
-def progress(iterable: Iterable[T], total: int, desc: str, show: bool) -> Iterable[T]:
-    """A tqdm bar on stderr around `iterable`; the bare iterable without tqdm or when hidden."""
-    if not show:
-        return iterable
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        stage(desc, show)
-        return iterable
-    return tqdm(iterable, total=total, desc=desc, unit="it", leave=False, file=sys.stderr)
-
-
-def peak_rss_mb() -> float:
-    """The process's peak resident set size so far, in MiB."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
-
-
-def power_law(n: int, exponent: float, rng: np.random.Generator) -> np.ndarray:
-    """Probabilities over n things proportional to 1 / (rank + 5)^exponent, ranks shuffled."""
-    import numpy as np
-
-    weights = 1.0 / (np.arange(n, dtype=np.float64) + 5.0) ** exponent
-    weights = weights[rng.permutation(n)]
-    return weights / weights.sum()
-
-
-# ---------------------------------------------------------------------------- synthetic catalog
-
-def person_name(n: int) -> str:
-    """A distinct, human-looking name for person number n."""
-    first = FIRST_NAMES[n % len(FIRST_NAMES)]
-    last = LAST_NAMES[(n // len(FIRST_NAMES)) % len(LAST_NAMES)]
-    round_ = n // (len(FIRST_NAMES) * len(LAST_NAMES))
-    return f"{first} {last}" + (f" {round_ + 1}" if round_ else "")
-
-
-def synthetic_items(n_items: int, rng: np.random.Generator, show: bool) -> list[Item]:
-    """Items with titles, 1-3 genres from GENRES (skewed like real catalogs), years, a plot."""
-    import numpy as np
-
-    from catalog.models import Item
-
-    genre_p = 1.0 / (np.arange(len(GENRES)) + 1.0) ** 0.8
-    genre_draws = rng.choice(len(GENRES), size=(n_items, 3), p=genre_p / genre_p.sum())
-    n_genres = rng.choice([1, 2, 3], size=n_items, p=[0.4, 0.4, 0.2])
-    years = rng.integers(1930, 2025, size=n_items)
-    words = rng.integers(0, 1 << 30, size=(n_items, 4))
-    items: list[Item] = []
-    for n in progress(range(n_items), n_items, "synthetic items", show):
-        adj, noun, hero, goal = words[n]
-        genres = list(dict.fromkeys(GENRES[g] for g in genre_draws[n, : n_genres[n]]))
-        items.append(Item(
-            id=f"syn{n}", title=f"The {ADJECTIVES[adj % len(ADJECTIVES)]} {NOUNS[noun % len(NOUNS)]}",
-            year=int(years[n]), genres=genres,
-            text=f"A {HEROES[hero % len(HEROES)]} must {GOALS[goal % len(GOALS)]}.",
-        ))
-    return items
-
-
-def synthetic_triples(item_ids: list[str], n_people: int, rng: np.random.Generator,
-                      show: bool) -> list[Triple]:
-    """One director and ACTORS_PER_ITEM actors per item among n_people (a few are prolific)."""
-    from catalog.models import Triple
-
-    person_p = power_law(n_people, 0.8, rng)
-    cast = rng.choice(n_people, size=(len(item_ids), 1 + ACTORS_PER_ITEM), p=person_p)
-    names = [f"person:{person_name(p)}" for p in range(n_people)]
-    triples: list[Triple] = []
-    for n in progress(range(len(item_ids)), len(item_ids), "synthetic triples", show):
-        head = f"item:{item_ids[n]}"
-        triples.append(Triple(head=head, relation="director", tail=names[cast[n, 0]]))
-        for actor in dict.fromkeys(cast[n, 1:].tolist()):
-            triples.append(Triple(head=head, relation="actor", tail=names[actor]))
-    return triples
-
-
-def synthetic_interactions(item_ids: list[str], popularity: np.ndarray, n_users: int,
-                           rng: np.random.Generator) -> Interactions:
-    """Ratings: items drawn by power-law popularity, users uniformly; a pair drawn twice counts once."""
-    import numpy as np
-
-    from catalog.models import Interactions
-
-    n_items = len(item_ids)
-    n_draws = min(INTERACTIONS_PER_ITEM * n_items, MAX_INTERACTIONS)
-    items = rng.choice(n_items, size=n_draws, p=popularity)
-    users = rng.integers(0, n_users, size=n_draws)
-    pairs = np.unique(users.astype(np.int64) * n_items + items)
-    users, items = pairs // n_items, pairs % n_items
-    ratings = rng.choice(np.array([1, 2, 3, 4, 5], dtype=np.float32), size=pairs.size,
-                         p=[0.05, 0.1, 0.2, 0.35, 0.3])
-    order = rng.permutation(pairs.size)  # not sorted by user, like a real ratings file
-    user_names = np.array([f"u{u}" for u in range(n_users)], dtype=object)
-    return Interactions(user_names[users[order]], np.array(item_ids, dtype=object)[items[order]],
-                        ratings[order])
-
-
-def synthetic_catalog(n_items: int, seed: int = 0, show: bool = False) -> Synthetic:
-    """A catalog of n_items with power-law ratings and director/actor/genre KG edges.
-
-    INTERACTIONS_PER_ITEM rating draws per item (at most MAX_INTERACTIONS in all) by
-    n_items / 10 users, repeated (user, item) pairs kept once (about 16 per item remain at 10k
-    items); n_items / 50 people. Genres are item metadata, which the knowledge graph
-    turns into `genre` edges; directors and actors are catalog triples.
-    """
-    import numpy as np
-
-    from catalog.models import Catalog
-
-    rng = np.random.default_rng([seed, n_items])
-    items = synthetic_items(n_items, rng, show)
-    item_ids = [item.id for item in items]
-    popularity = power_law(n_items, 1.0, rng)
-    n_users = max(int(n_items * USERS_PER_ITEM), 10)
-    n_people = max(int(n_items * PEOPLE_PER_ITEM), 10)
-    stage(f"{n_items} items: ratings and triples", show)
-    interactions = synthetic_interactions(item_ids, popularity, n_users, rng)
-    triples = synthetic_triples(item_ids, n_people, rng, show)
-    catalog = Catalog(name=f"synthetic-{n_items}", items={i.id: i for i in items},
-                      interactions=interactions, triples=triples)
-    return Synthetic(catalog, item_ids, popularity, n_users, n_people)
-
-
-def unit_vectors(n: int, rng: np.random.Generator) -> np.ndarray:
-    """n random unit vectors of the embedder's dimension (float32)."""
-    import numpy as np
-
-    from tools.embeddings import DIMENSIONS
-
-    vectors = rng.standard_normal((n, DIMENSIONS), dtype=np.float32)
-    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-
-
-def make_queries(syn: Synthetic, n: int, rng: np.random.Generator) -> list[Query]:
-    """Profiles of 1-5 liked items (drawn by popularity), a genre entity and a wish text.
-
-    Texts are distinct (numbered), so the retrieval tool's per-text cache never answers.
-    """
-    from tools.base import ProfileInputs
-
-    vectors = unit_vectors(n, rng)
-    queries: list[Query] = []
-    for q in range(n):
-        picks = rng.choice(len(syn.item_ids), size=int(rng.integers(1, 6)), replace=False,
-                           p=syn.popularity)
-        liked = [syn.item_ids[i] for i in picks]
-        genre = GENRES[int(rng.integers(len(GENRES)))]
-        first = syn.catalog.items[liked[0]]
-        text = (f"a {genre} about a {HEROES[q % len(HEROES)]} who has to "
-                f"{GOALS[int(rng.integers(len(GOALS)))]}, like {first.display_title} (#{q})")
-        profile = ProfileInputs(free_text=text, liked_items=liked, entities=[f"genre:{genre}"])
-        queries.append(Query(profile, vectors[q]))
-    return queries
 
 
 # ---------------------------------------------------------------------------- building tools
@@ -315,85 +122,6 @@ def build_tools(syn: Synthetic, cache_dir: Path, rng: np.random.Generator,
             builds[name]["store_fill_s"] = fill_s
             builds[name]["reused"] = not filled
     return tools, builds
-
-
-# ---------------------------------------------------------------------------- timing
-
-def time_ms(call: Callable[[T], object], inputs: Sequence[T],
-            warmup: Sequence[T] = ()) -> tuple[list[float], float]:
-    """Milliseconds of `call` on each input, after untimed `warmup` calls; and the first call."""
-    first = 0.0
-    for n, value in enumerate(warmup):
-        start = time.perf_counter()
-        call(value)
-        if n == 0:
-            first = (time.perf_counter() - start) * 1000
-    out: list[float] = []
-    for value in inputs:
-        start = time.perf_counter()
-        call(value)
-        out.append((time.perf_counter() - start) * 1000)
-    return out, first
-
-
-def rounded(stats: dict[str, float], digits: int = 3) -> dict[str, float]:
-    """A summary with its floats rounded for the report."""
-    return {k: (v if k == "n" else round(float(v), digits)) for k, v in stats.items()}
-
-
-def measure_embedder(texts: list[str], warmup: list[str], documents: list[str]) -> dict[str, Any]:
-    """Model load time, per-call latency of embedding ONE query text, and document throughput."""
-    from tools.embeddings import embed, load_encoder
-
-    start = time.perf_counter()
-    load_encoder()
-    load_s = time.perf_counter() - start
-    times, _ = time_ms(lambda text: embed([text]), texts, warmup)
-    start = time.perf_counter()
-    embed(documents)
-    docs_per_s = len(documents) / max(time.perf_counter() - start, 1e-9)
-    return {"model_load_s": round(load_s, 3), "query_embed_ms": rounded(summary(times)),
-            "documents_per_s": round(docs_per_s, 1)}
-
-
-def bench_tool(tool: ConvrecTool, queries: list[Query], warmup: list[Query],
-               k: int) -> dict[str, Any]:
-    """Latency of `tool.score` on every query, and how many candidates came back."""
-    from tools.base import ToolState
-
-    state = ToolState()
-    counts: list[int] = []
-
-    def call(query: Query) -> None:
-        counts.append(len(tool.score(query.profile, k, state)))
-
-    times, first = time_ms(call, queries, warmup)
-    counts = counts[len(warmup):]
-    return {"score_ms": rounded(summary(times)), "first_call_ms": round(first, 3),
-            "candidates_mean": round(sum(counts) / len(counts), 2)}
-
-
-def bench_search(tool: Any, queries: list[Query], warmup: list[Query], k: int) -> dict[str, Any]:
-    """Latency of the retrieval search with precomputed query vectors (no embedding)."""
-    from tools.base import ToolState
-
-    state = ToolState()
-    counts: list[int] = []
-
-    def call(query: Query) -> None:
-        counts.append(len(tool.score_with_vector(query.profile, k, state, query.vector)))
-
-    times, first = time_ms(call, queries, warmup)
-    counts = counts[len(warmup):]
-    return {"search_ms": rounded(summary(times)), "search_first_call_ms": round(first, 3),
-            "candidates_mean": round(sum(counts) / len(counts), 2)}
-
-
-def verdict(name: str, n_items: int, value_ms: float) -> dict[str, Any]:
-    """Target and PASS/FAIL for a tool; only the TARGET_ITEMS catalog is judged."""
-    if n_items != TARGET_ITEMS:
-        return {"target_ms": None, "pass": None}
-    return {"target_ms": TARGETS_MS[name], "pass": bool(value_ms <= TARGETS_MS[name])}
 
 
 def bench_size(n_items: int, n_queries: int, k: int, seed: int, workdir: Path,
@@ -481,83 +209,6 @@ def run_tools_bench(sizes: Sequence[int], queries: int = 200, k: int = 50, seed:
         "embedder": embedder,
         "sizes": results,
     }
-
-
-# ---------------------------------------------------------------------------- report
-
-def verdict_lines(result: dict[str, Any]) -> list[str]:
-    """'PASS vector_retrieval 9.1 ms <= 15 ms' lines for the judged catalog size."""
-    lines: list[str] = []
-    for size in result["sizes"]:
-        for name, res in size["tools"].items():
-            if res["pass"] is None:
-                continue
-            value = res["total_p50_ms"] if name == RETRIEVAL else res["score_ms"][TARGET_STAT]
-            word, sign = ("PASS", "<=") if res["pass"] else ("FAIL", ">")
-            lines.append(f"{word} {name} at {size['items']} items: {TARGET_STAT} {value:.2f} ms "
-                         f"{sign} target {res['target_ms']:g} ms")
-    return lines
-
-
-def _table(result: dict[str, Any]) -> list[str]:
-    """Markdown rows: one per size and tool."""
-    rows = []
-    for size in result["sizes"]:
-        for name, res in size["tools"].items():
-            s = res["score_ms"]
-            target = f"{res['target_ms']:g} ms" if res["target_ms"] is not None else "-"
-            outcome = {True: "PASS", False: "FAIL", None: "-"}[res["pass"]]
-            build = f"{res['build_s']:.2f}" + (" (kept, loaded)" if size.get("reused_artifacts")
-                                               else "")
-            rows.append([size["items"], name, build, f"{s['p50']:.2f}", f"{s['p95']:.2f}",
-                         f"{s['mean']:.2f}", f"{res['first_call_ms']:.1f}",
-                         f"{res['candidates_mean']:.1f}", target, outcome])
-    return markdown_table(["items", "tool", "build s", "p50 ms", "p95 ms", "mean ms",
-                           "first call ms", "candidates", "target", "result"], rows)
-
-
-def render_markdown(result: dict[str, Any]) -> str:
-    """The Markdown report of a `run_tools_bench` result."""
-    emb = result["embedder"]
-    lines = ["# bench-tools", "", f"settings: `{json.dumps(result['settings'])}`",
-             f"machine: `{json.dumps(result['machine'])}`", "",
-             "Latency of one `score` call per tool (vector_retrieval: the real `score`, i.e. "
-             "query embedding + search). Targets are judged on the "
-             f"{TARGET_STAT} at {TARGET_ITEMS} items (retrieval: embedding p50 + search p50).",
-             "", *_table(result), "",
-             "## Retrieval: query embedding + search",
-             "", "The catalog vectors are random unit vectors (embedding a large catalog on a "
-             "CPU is infeasible); the search is timed with precomputed query vectors and the "
-             "query embedding separately, on real query texts.", "",
-             f"embedder: model load {emb['model_load_s']:.2f} s, one query text "
-             f"p50 {emb['query_embed_ms']['p50']:.2f} ms / p95 {emb['query_embed_ms']['p95']:.2f}"
-             f" ms, documents {emb['documents_per_s']:.0f}/s", "",
-             "| items | embed p50 ms | search p50 ms | search p95 ms | total p50 ms | "
-             "store fill s | est. embed catalog s |", "| --- | --- | --- | --- | --- | --- | --- |"]
-    for size in result["sizes"]:
-        r = size["tools"][RETRIEVAL]
-        lines.append(f"| {size['items']} | {r['query_embed_p50_ms']:.2f} | "
-                     f"{r['search_ms']['p50']:.2f} | {r['search_ms']['p95']:.2f} | "
-                     f"{r['total_p50_ms']:.2f} | {r['store_fill_s']:.1f} | "
-                     f"{r['embed_catalog_estimate_s']:.0f} |")
-    lines += ["", "## Catalogs", "", "| items | users | ratings | triples | people | "
-              "catalog s | peak RSS MiB |", "| --- | --- | --- | --- | --- | --- | --- |"]
-    for size in result["sizes"]:
-        lines.append(f"| {size['items']} | {size['users']} | {size['interactions']} | "
-                     f"{size['triples']} | {size['people']} | {size['catalog_s']:.1f} | "
-                     f"{size['peak_rss_mb']:.0f} |")
-    lines += ["", "Peak RSS is the process's high-water mark after each size.", ""]
-    lines += verdict_lines(result) or [f"(no {TARGET_ITEMS}-item catalog: no targets judged)"]
-    return "\n".join(lines) + "\n"
-
-
-def write_tools_report(result: dict[str, Any], folder: Path, name: str = "bench-tools") -> Path:
-    """Write `<name>.json` and `<name>.md` into folder; return the Markdown path."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
-    path = folder / f"{name}.md"
-    path.write_text(render_markdown(result))
-    return path
 
 
 # ---------------------------------------------------------------------------- command line
