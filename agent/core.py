@@ -82,18 +82,16 @@ class Agent:
             from agent.backends.factory import make_backend
 
             backend = make_backend(settings, cache)
-        warm = warm_up(backend) if settings.justify_with_llm and settings.llm_justified else 0.0
+        if settings.justify_with_llm and settings.llm_justified:
+            warm_up(backend, background=True)  # the first card's draft evaluates only its facts
         store = open_session_store(settings)
         report("ready", 1.0)
         agent = cls(settings, catalog, backend, created.tools, store)
         agent.failed_tools = created.failed
-        agent.warm_seconds = warm  # the first card's draft evaluates only its facts
         agent.ranker = planner_ranker(settings.ranker, cache, catalog)
         return agent
 
     failed_tools: dict[str, str] = {}
-    warm_seconds: float = 0.0
-    """Start-up time spent evaluating the justification prompt's fixed prefix (llama.cpp)."""
     ranker: LearnedRanker | None = None
     """The learned ranker the planner re-orders candidates with (None: reciprocal rank)."""
 

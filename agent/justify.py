@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -216,19 +217,33 @@ def prefix_messages(variant: PromptVariant) -> list[Message]:
     return messages
 
 
-def warm_up(backend: LLMBackend | None, variant: str | PromptVariant = DEFAULT_VARIANT) -> float:
-    """Evaluate the drafts' fixed prefix into the backend's KV cache now (at agent start), so
-    the first recommendation turn evaluates only its card's facts; returns the seconds spent
-    (0.0 when the backend keeps no cache of its own, e.g. HTTP or the scripted fake)."""
+def warm_up(backend: LLMBackend | None, variant: str | PromptVariant = DEFAULT_VARIANT, *,
+            background: bool = False) -> threading.Thread | None:
+    """Evaluate the drafts' fixed prefix into the backend's KV cache (at agent start), so the
+    first recommendation turn evaluates only its card's facts.
+
+    Does nothing for a backend that keeps no cache of its own (HTTP, the scripted fake).
+    With `background`, the work runs in a daemon thread (returned) while the user types; a
+    call meanwhile waits for it on the backend's lock. Failures are logged, never raised.
+    """
     warm = getattr(backend, "warm_prefix", None)
     if warm is None:
-        return 0.0
+        return None
     chosen = VARIANTS[variant] if isinstance(variant, str) else variant
-    try:
-        return float(warm(prefix_messages(chosen))["seconds"])
-    except BackendError as exc:
-        log.warning("justification prefix not warmed: %s", exc)
-        return 0.0
+    prefix = prefix_messages(chosen)
+
+    def run() -> None:
+        try:
+            warm(prefix)
+        except BackendError as exc:
+            log.warning("justification prefix not warmed: %s", exc)
+
+    if not background:
+        run()
+        return None
+    thread = threading.Thread(target=run, name="convrec-warm-prefix", daemon=True)
+    thread.start()
+    return thread
 
 
 def messages_for(variant: PromptVariant, item: Item, facts: list[str]) -> list[Message]:

@@ -61,8 +61,7 @@ def run_turn_bench(settings: Any, repeats: int = 3, conversation: list[str] | No
     load = {"catalog_s": stages.get("tools", 0.0),
             "tools_s": stages.get("model", 0.0) - stages.get("tools", 0.0),
             "model_s": stages.get("ready", 0.0) - stages.get("model", 0.0),
-            "total_s": time.perf_counter() - start,
-            "warm_prefix_s": getattr(agent, "warm_seconds", 0.0)}
+            "total_s": time.perf_counter() - start}
     recorder = _Recording(agent.backend)
     agent.backend = recorder
     turns = conversation or CONVERSATION
@@ -140,6 +139,7 @@ def run_turn_bench(settings: Any, repeats: int = 3, conversation: list[str] | No
                       for stage, v in calls.items()},
         "invalid_json_rate": invalid_json / n_json if n_json else 0.0,
         "first_llm_token": summary(first_llm) if first_llm else None,
+        "warm_prefix": getattr(recorder, "warm_stats", None),
         "faithfulness": faithfulness(rec_replies),
     }
 
@@ -170,6 +170,10 @@ def write_report(result: dict[str, Any], folder: Path, name: str) -> Path:
         lines += ["", "first visible LLM token of a recommendation turn, after understanding: "
                   + (f"p50 {first['p50']:.2f} s, p95 {first['p95']:.2f} s (n={first['n']})"
                      if first else "none streamed")]
+        if result.get("warm_prefix"):
+            w = result["warm_prefix"]
+            lines += [f"justification prefix warmed in the background at start: "
+                      f"{w['prompt_eval_tokens']} tokens in {w['seconds']:.2f} s"]
         if result.get("faithfulness"):
             lines += ["", faithfulness_markdown(result["faithfulness"], "## Justifications")]
         lines += ["", f"first token: `{json.dumps(result['first_token'])}`",

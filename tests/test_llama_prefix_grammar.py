@@ -40,9 +40,10 @@ def vocab(real_home: Path) -> Iterator[Any]:
     llm.close()
 
 
-def test_warm_up_without_a_local_cache_costs_nothing() -> None:
-    assert warm_up(ScriptedBackend(["x"])) == 0.0
-    assert warm_up(None) == 0.0
+def test_warm_up_without_a_local_cache_does_nothing() -> None:
+    backend = ScriptedBackend(["x"])
+    assert warm_up(backend, background=True) is None and warm_up(None) is None
+    assert backend.requests == []
 
 
 @pytest.mark.real_model
@@ -84,3 +85,17 @@ def test_warmed_prefix_is_reused_by_the_first_draft(llama: Any) -> None:
                       max_tokens=4, stop=["\n"])
     assert done.extra["reused_prompt_tokens"] >= fixed
     assert done.extra["prompt_eval_tokens"] < 40
+
+
+@pytest.mark.real_model
+def test_background_warm_up_then_close_is_safe(real_home: Path) -> None:
+    from agent.backends.llama_cpp import LlamaCppBackend
+
+    backend = LlamaCppBackend(resolve_model_path(DEFAULT_MODEL, real_home), n_threads=2,
+                              n_ctx=1024, contexts=1)
+    thread = warm_up(backend, background=True)
+    assert thread is not None
+    backend.close()  # waits for a running warm-up; one not yet started then does nothing
+    thread.join(timeout=120)
+    assert not thread.is_alive()
+    assert backend.warm_stats is None or backend.warm_stats["prompt_eval_tokens"] > 100

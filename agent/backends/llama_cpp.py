@@ -161,6 +161,9 @@ class LlamaCppBackend:
         self.load_seconds = time.perf_counter() - start
         self._llm = self._contexts[0]
         self._routes: OrderedDict[str, int] = OrderedDict()
+        self._closed = False
+        self.warm_stats: dict[str, Any] | None = None
+        """What the last `warm_prefix` cost (None before one has run)."""
         vocab = llama_cpp.llama_model_get_vocab(self._llm.model)
         self._schema_error = lru_cache(maxsize=64)(lambda text: schema_error(vocab, text))
         log.info("loaded %s in %.2f s (n_ctx=%d, n_threads=%d, n_gpu_layers=%d)",
@@ -181,6 +184,7 @@ class LlamaCppBackend:
     def close(self) -> None:
         """Free the model and its contexts now rather than at garbage collection."""
         with self._lock:
+            self._closed = True
             for llm in self._contexts:
                 llm.close()
 
@@ -207,13 +211,17 @@ class LlamaCppBackend:
 
         `messages` is the fixed part; an empty user turn is appended (its header is shared
         with every real call) and one token generated, which is all llama-cpp-python's chat
-        path allows. Returns what it cost: prompt_eval_tokens, seconds.
+        path allows. Safe to run in a thread of its own (calls wait on the lock; after
+        `close` it does nothing). Returns what it cost: prompt_eval_tokens, seconds (also kept
+        in `warm_stats`).
 
         Raises:
             BackendError: when llama.cpp fails (e.g. the prefix does not fit `n_ctx`).
         """
         probe = [*messages, {"role": "user", "content": ""}]
         with self._lock:
+            if self._closed:
+                return {"prompt_eval_tokens": 0, "seconds": 0.0}
             self._route(probe)
             self._reset_perf()
             start = time.perf_counter()
@@ -225,7 +233,8 @@ class LlamaCppBackend:
             perf = self._read_perf()
         seconds = time.perf_counter() - start
         log.info("warmed a %d-token prompt prefix in %.2f s", perf["prompt_eval_tokens"], seconds)
-        return {"prompt_eval_tokens": perf["prompt_eval_tokens"], "seconds": seconds}
+        self.warm_stats = {"prompt_eval_tokens": perf["prompt_eval_tokens"], "seconds": seconds}
+        return dict(self.warm_stats)
 
     def chat(
         self,
