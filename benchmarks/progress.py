@@ -24,4 +24,6 @@ def progress(iterable: Iterable[T], total: int, desc: str, show: bool) -> Iterab
     except ImportError:
         stage(desc, show)
         return iterable
-    return tqdm(iterable, total=total, desc=desc, unit="it", leave=False, file=sys.stderr)
+    bar: Iterable[T] = tqdm(iterable, total=total, desc=desc, unit="it", leave=False,
+                            file=sys.stderr)
+    return bar

@@ -63,7 +63,8 @@ def power_law(n: int, exponent: float, rng: np.random.Generator) -> np.ndarray:
 
     weights = 1.0 / (np.arange(n, dtype=np.float64) + 5.0) ** exponent
     weights = weights[rng.permutation(n)]
-    return weights / weights.sum()
+    probabilities: np.ndarray = weights / weights.sum()
+    return probabilities
 
 
 def person_name(n: int) -> str:
@@ -168,7 +169,8 @@ def unit_vectors(n: int, rng: np.random.Generator) -> np.ndarray:
     from tools.embeddings import DIMENSIONS
 
     vectors = rng.standard_normal((n, DIMENSIONS), dtype=np.float32)
-    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    unit: np.ndarray = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    return unit
 
 
 def make_queries(syn: Synthetic, n: int, rng: np.random.Generator) -> list[Query]:
