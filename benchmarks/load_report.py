@@ -7,6 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from catalog.measure import markdown_table
+
 REPORT_NAME = "bench-load"
 
 
@@ -20,38 +22,34 @@ def num(value: Any, digits: int = 2) -> str:
 def level_table(levels: list[dict[str, Any]]) -> list[str]:
     """Markdown rows: throughput and latency per concurrency level, then per turn kind."""
     load = any("loadavg_after" in level for level in levels)
-    lines = ["| sessions | turns | failed turns | LLM calls | failed LLM calls | wall s | "
-             "turns/s | p50 s | p95 s | max s |" + (" load avg (1 min) after |" if load else ""),
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-             + (" --- |" if load else "")]
+    rows = []
     for level in levels:
         s = level["latency_s"]
-        row = (f"| {level['sessions']} | {level['turns_completed']}/{level['turns_planned']} "
-               f"| {level['failed_turns']} | {level['llm_calls']} | {level['llm_failures']} "
-               f"| {num(level['wall_s'], 1)} | {num(level['turns_per_s'], 3)} "
-               f"| {num(s['p50'])} | {num(s['p95'])} | {num(s['max'])} |")
+        row = [level["sessions"], f"{level['turns_completed']}/{level['turns_planned']}",
+               level["failed_turns"], level["llm_calls"], level["llm_failures"],
+               num(level["wall_s"], 1), num(level["turns_per_s"], 3), num(s["p50"]),
+               num(s["p95"]), num(s["max"])]
         if load:
-            row += f" {num((level.get('loadavg_after') or [math.nan])[0], 1)} |"
-        lines.append(row)
-    lines += ["", "| sessions | turn kind | n | p50 s | p95 s |", "| --- | --- | --- | --- | --- |"]
-    for level in levels:
-        for kind, s in level["by_kind"].items():
-            lines.append(f"| {level['sessions']} | {kind} | {s['n']} | {num(s['p50'])} "
-                         f"| {num(s['p95'])} |")
+            row.append(num((level.get("loadavg_after") or [math.nan])[0], 1))
+        rows.append(row)
+    lines = markdown_table(["sessions", "turns", "failed turns", "LLM calls", "failed LLM calls",
+                            "wall s", "turns/s", "p50 s", "p95 s", "max s"]
+                           + (["load avg (1 min) after"] if load else []), rows)
+    lines += ["", *markdown_table(["sessions", "turn kind", "n", "p50 s", "p95 s"], [
+        [level["sessions"], kind, s["n"], num(s["p50"]), num(s["p95"])]
+        for level in levels for kind, s in level["by_kind"].items()])]
     server = [lv for lv in levels if lv.get("server")]
     if server:
         lines += ["", "Inside the server (from its /metrics, per level): prompt tokens it "
                   "computed and took from its cache, generated tokens, forward passes and the "
-                  "mean number of sequences batched in each.", "",
-                  "| sessions | prompt tok | cached prompt tok | generated tok | gen tok/s "
-                  "(wall) | decode passes | busy slots / pass |",
-                  "| --- | --- | --- | --- | --- | --- | --- |"]
-        for level in server:
-            m = level["server"]
-            lines.append(f"| {level['sessions']} | {m['prompt_tokens']:.0f} | "
-                         f"{m['prompt_tokens_cached']:.0f} | {m['tokens_predicted']:.0f} | "
-                         f"{num(m['tokens_predicted'] / level['wall_s'], 1)} | "
-                         f"{m['decode_passes']:.0f} | {num(m['busy_slots_per_pass'])} |")
+                  "mean number of sequences batched in each.", ""]
+        lines += markdown_table(
+            ["sessions", "prompt tok", "cached prompt tok", "generated tok", "gen tok/s (wall)",
+             "decode passes", "busy slots / pass"],
+            [[lv["sessions"], f"{m['prompt_tokens']:.0f}", f"{m['prompt_tokens_cached']:.0f}",
+              f"{m['tokens_predicted']:.0f}", num(m["tokens_predicted"] / lv["wall_s"], 1),
+              f"{m['decode_passes']:.0f}", num(m["busy_slots_per_pass"])]
+             for lv in server for m in [lv["server"]]])
     return lines
 
 
@@ -63,16 +61,17 @@ def comparison_table(result: dict[str, Any]) -> list[str]:
     if len(engines) < 2 or base not in engines:
         return []
     others = [e for e in engines if e != base]
-    head = "| sessions | " + " | ".join(f"{e} turns/s | {e} p50 s | {e} p95 s" for e in engines)
-    head += " | " + " | ".join(f"{e} / {base} turns/s" for e in others) + " |"
-    lines = [head, "|" + " --- |" * (1 + 3 * len(engines) + len(others))]
+    header = ["sessions", *(f"{e} {col}" for e in engines for col in ("turns/s", "p50 s", "p95 s")),
+              *(f"{e} / {base} turns/s" for e in others)]
+    rows = []
     for row in result["comparison"]:
         cells = [str(row["sessions"])]
         for e in engines:
             cells += [num(row[e]["turns_per_s"], 3), num(row[e]["p50"]), num(row[e]["p95"])]
         cells += [num(row["ratio"].get(e)) + "x" for e in others]
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
+        rows.append(cells)
+    return markdown_table(header, rows)
+
 
 
 def write_load_report(result: dict[str, Any], folder: Path, name: str = REPORT_NAME) -> Path:
