@@ -121,7 +121,8 @@ POSITIVE_CUES = re.compile(
 SEEN_CUES = re.compile(r"\b(seen|saw|watched|have watched|already seen)\b", re.IGNORECASE)
 UNSEEN_CUES = re.compile(r"\b(haven'?t|havent|have not|never|not|didn'?t|did not|"
                          r"don'?t think i)\b(\s+\w+){0,2}?\s+(seen|watched|saw|see)\b"
-                         r"|^\W*(no,?\s+)?(not yet|i (didn'?t|haven'?t|have not))\b",
+                         r"|^\W*(no,?\s+)?(not yet|i (didn'?t|haven'?t|have not))\b"
+                         r"(?!\s+(like|love|enjoy|care|mind|think|really|find|get|hate)\b)",
                          re.IGNORECASE)
 QUESTION_CUES = re.compile(r"\b(have you (seen|watched)|do you know|did you see|what about|"
                            r"how about|is it|was it|heard of)\b", re.IGNORECASE)
@@ -133,7 +134,8 @@ REACT_SEEN = re.compile(
     r"(it|that) was (ok|okay|alright|fine|decent))\b",
     re.IGNORECASE)
 REACT_LIKED = re.compile(
-    r"\b(sounds? (good|great|fun|interesting|awesome|perfect|cool|nice)|i'?ll (check|watch|try)|"
+    r"\b(sounds? (good|great|fun|interesting|intriguing|awesome|perfect|cool|nice|amazing)|"
+    r"i'?ll (check|watch|try)|"
     r"will (check|watch)|add (it|that) to|that one'?s? (good|great)|love (it|that)|"
     r"loved (it|that|them|those)|liked (it|that|them|those)|great (pick|choice|idea|suggestion)|"
     r"perfect|good (one|choice|pick|idea)|those were good|that was good|it was good|"
@@ -150,6 +152,9 @@ REACT_UNSEEN = UNSEEN_CUES
 
 ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,
             "4th": 3, "fifth": 4, "5th": 4, "last": -1, "top": 0}
+CARD_GROUP = re.compile(r"\b(?:the\s+)?(?P<side>first|last|top)\s+(?P<n>two|three|2|3)\b",
+                        re.IGNORECASE)
+"""'the first two', 'the last three': several cards at once."""
 CARD_REF = re.compile(
     r"\b(?:the\s+)?(?P<ord>first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last|top)"
     r"(?:\s+(?:one|pick|movie|film|suggestion|card))?\b|(?:#|number\s+|no\.?\s*)(?P<num>[1-9])\b",

@@ -10,6 +10,7 @@ from typing import Literal
 from rapidfuzz import fuzz, process
 
 from agent import lexicon as lx
+from agent import reading_rules as rules
 from agent.linking import EntityLinker
 from catalog.text import normalize_title
 
@@ -23,7 +24,8 @@ _YEAR_PAREN = re.compile(r"\(\s*((?:18|19|20)\d\d)\s*\)")
 _CLAUSE_BREAK = re.compile(r"[.!?;,]|(?<!anything )(?<!everything )(?<!all )\bbut\b|\bthough\b|"
                            r"\bhowever\b|\balthough\b", re.IGNORECASE)
 _TASTE_BEFORE = re.compile(r"\b(like[sd]?|love[sd]?|seen|saw|watched|enjoyed|favou?rites? (is|are|was)|"
-                           r"fan of|about|called|rewatch(ed)?)\s+(the\s+)?$", re.IGNORECASE)
+                           r"fan of|about|called|rewatch(ed)?|(the|that|this) (movie|film)|"
+                           r"(movie|film) (is|was))\s+(the\s+)?$", re.IGNORECASE)
 _TASTE_AFTER = re.compile(r"^\W*(is|was|are|were)\s+(my\s+)?(favou?rite|great|good|awesome|amazing|"
                           r"the best|so good|hilarious|brilliant)", re.IGNORECASE)
 _QUOTED = re.compile(r"[\"“”‘’«»]([^\"“”«»]{2,80})[\"“”’«»]")
@@ -132,6 +134,8 @@ class Reader:
                 if year:
                     by_year.setdefault(year, []).append(key)
         self.title_keys_by_year = by_year
+        self.keys_of_item: dict[str, list[str]] | None = None
+        """Item id -> its index keys (built on first use by the context rule)."""
 
     # ---- entry point -------------------------------------------------------------------
     def read(self, text: str, *, role: str = "user", context_items: list[str] | None = None,
@@ -154,18 +158,26 @@ class Reader:
         self._titles_with_year(text, tokens, reading)
         self._quoted_titles(text, reading)
         if role != "user":
+            self._titles_plain(text, tokens, reading, None, strict=True)
             for span in reading.spans:
                 span.label = "suggested"
             return reading
+        rules.context_titles(self, text, tokens, reading, context_items or [])
         self._titles_plain(text, tokens, reading, slot)
         self._people(text, tokens, reading, slot)
         self._partial_titles(text, tokens, reading)
+        rules.listed_titles(self, text, tokens, reading)
+        rules.sequels(self, text, reading)
+        rules.remakes(self, text, reading)
         self._genres_and_tags(text, tokens, reading, slot)
         self._eras(text, reading)
         self._cards(text, reading, context_items or [])
         self._label(text, reading, context_items or [])
         if question and not reading.spans:
             self._answer(text, question, reading, context_items or [], slot)
+        elif reading.reaction is None and context_items and rules.answered_seen(text, question):
+            reading.reaction = "seen"  # "Yes. Not a big fan of Will Ferrell" to "seen Anchorman?"
+
         self._intent(text, reading, context_items or [])
         self._loose_capitals(text, tokens, reading)
         reading.keywords = self._keywords(tokens, reading)
@@ -176,8 +188,15 @@ class Reader:
     def _free(self, reading: Reading, start: int, end: int) -> bool:
         return not any(s.overlaps(start, end) for s in reading.spans)
 
-    def _lookup(self, key: str) -> list[str]:
+    def _free_except(self, reading: Reading, span: Span, start: int, end: int) -> bool:
+        return not any(s.overlaps(start, end) for s in reading.spans if s is not span)
+
+    def _lookup(self, key: str, year: int | None = None) -> list[str]:
+        """Ids a key names: main titles before aliases; without a year an alias never
+        outvotes a film of that very title ("It" is It, not a film ReDial called "It")."""
         ids = list(self.linker._titles.get(key, ()))
+        if ids and year is None:
+            return ids
         ids += [i for i in self.linker._aliases.get(key, ()) if i not in ids]
         return ids
 
@@ -205,7 +224,7 @@ class Reader:
                 if not self._free(reading, start, m.end()):
                     continue
                 key = normalize_title(text[start:window[-1].end])
-                item_id = self._pick(self._lookup(key), year, strict=True) if key else None
+                item_id = self._pick(self._lookup(key, year), year, strict=True) if key else None
                 if item_id:
                     found = (start, item_id)
                     break
@@ -238,7 +257,7 @@ class Reader:
                 continue
             hit = process.extractOne(key, keys, scorer=fuzz.ratio, score_cutoff=85)
             if hit and (best is None or hit[1] > best[0]):
-                item_id = self._pick(self._lookup(hit[0]), year, strict=True)
+                item_id = self._pick(self._lookup(hit[0], year), year, strict=True)
                 if item_id:
                     best = (hit[1], window[0].start, item_id)
         return (best[1], best[2]) if best else None
@@ -280,9 +299,10 @@ class Reader:
                 reading.spans.append(Span("title", m.group(1), start, end, item_id))
 
     def _titles_plain(self, text: str, tokens: list[_Token], reading: Reading,
-                      slot: str | None) -> None:
+                      slot: str | None, strict: bool = False) -> None:
         """Titles without a year: exact index hits on word windows, longest first, with rules
-        against everyday words; typos by fuzzy match on capitalised windows."""
+        against everyday words; typos by fuzzy match on capitalised windows. `strict` (the
+        other side's words): capitalised exact names only, no typos."""
         n_tok = len(tokens)
         for n in range(min(_MAX_TITLE_WORDS, n_tok), 0, -1):
             for i in range(n_tok - n + 1):
@@ -296,16 +316,35 @@ class Reader:
                 ids = self._lookup(key)
                 if not ids or not self._plausible_title(key, window, i, tokens, text, slot):
                     continue
+                if strict and not self._named_by_other_side(key, window, i, text):
+                    continue
                 item_id = self._pick(ids, None, strict=False)
                 if item_id:
                     reading.spans.append(Span("title", text[start:end], start, end, item_id))
-        self._fuzzy_titles(text, tokens, reading)
+        if not strict:
+            self._fuzzy_titles(text, tokens, reading)
+
+    @staticmethod
+    def _named_by_other_side(key: str, window: list[_Token], i: int, text: str) -> bool:
+        """A title in the recommender's words: capitalised, not one everyday word, not a
+        sentence's first word unless the rest of the title follows it."""
+        if not all(t.capital for t in window if t.text.lower() not in _SMALL_WORDS):
+            return False
+        words = key.split()
+        if all(w in lx.COMMON_WORDS or w in lx.GENRE_WORDS for w in words) and len(words) < 2:
+            return False
+        sentence_start = i == 0 or text[:window[0].start].rstrip()[-1:] in ".!?"
+        return not (sentence_start and len(words) == 1)
 
     def _plausible_title(self, key: str, window: list[_Token], i: int, tokens: list[_Token],
                          text: str, slot: str | None) -> bool:
         words = key.split()
         if key in lx.GENRE_WORDS or key in self.surnames or self._is_person_key(key):
             return False
+        if all(w.isdigit() for w in words) and not (slot == "liked_title" and len(tokens) <= 2):
+            return False  # "seen it like 10 times" names no film "10"
+        if self._inside_name(window, i, tokens, text):
+            return False  # "Julia" of "Julia Roberts" is no film
         if re.search(r"\b(i am|i'm|im|my name is|call me|this is)\s+$", text[:window[0].start],
                      re.IGNORECASE):
             return False  # "Hi, I'm Michael" introduces a person
@@ -322,7 +361,8 @@ class Reader:
         if capital:
             return True
         if len(words) == 1:
-            article = text[:window[0].start].lower().endswith(("the ", "a ", "an "))
+            article = text[:window[0].start].lower().endswith(("the ", "a ", "an ", "first ",
+                                                               "original "))
             return cue or (len(key) >= 5 and (article or len(tokens) <= 3))
         rare = all(w not in lx.COMMON_WORDS for w in words)
         return cue or whole or rare
@@ -350,6 +390,13 @@ class Reader:
 
     def _is_person_key(self, key: str) -> bool:
         return key in self.linker._people
+
+    def _inside_name(self, window: list[_Token], i: int, tokens: list[_Token], text: str) -> bool:
+        """The window is part of a person's full name written around it."""
+        j = i + len(window)
+        spans = ([(tokens[i - 1].start, window[-1].end)] if i > 0 else []) + (
+            [(window[0].start, tokens[j].end)] if j < len(tokens) else [])
+        return any(self._is_person_key(normalize_title(text[a:b])) for a, b in spans)
 
     def _fuzzy_titles(self, text: str, tokens: list[_Token], reading: Reading) -> None:
         keys = self.linker._title_keys
@@ -386,7 +433,7 @@ class Reader:
                 start, end = window[0].start, window[-1].end
                 if not self._free(reading, start, end):
                     continue
-                key = normalize_title(text[start:end])
+                key = rules.possessive_key(normalize_title(text[start:end]))
                 name = people.get(key)
                 lower_ok = all(w not in lx.COMMON_WORDS for w in key.split())
                 if name is None and len(key) >= 7 and (
@@ -398,7 +445,7 @@ class Reader:
                     reading.spans.append(Span("person", text[start:end], start, end,
                                               f"person:{name}"))
         for i, tok in enumerate(tokens):
-            key = normalize_title(tok.text)
+            key = rules.possessive_key(normalize_title(tok.text))
             if not self._free(reading, tok.start, tok.end) or re.search(
                     r"\b(i am|i'm|im|my name is|call me|this is)\s+$", text[:tok.start], re.I):
                 continue
@@ -414,7 +461,10 @@ class Reader:
                 text[:tok.start].lower().endswith(("the ", "of the ")) or \
                 text[tok.end:].lower().startswith((" of ", " and the "))
             asked = slot == "person" and len(tokens) <= 3
-            if (tok.capital and not common and (not sentence_start or len(tokens) <= 3)) or asked:
+            whose = not tok.capital and not common and len(key) >= 5 and not self._lookup(key) \
+                and rules.lower_surname_ok(text, tok.start, tok.end)
+            if (tok.capital and not common and (not sentence_start or len(tokens) <= 3)) or asked \
+                    or whose:
                 reading.spans.append(Span("person", tok.text, tok.start, tok.end,
                                           f"person:{self.surnames[key]}"))
 
@@ -486,6 +536,12 @@ class Reader:
     def _cards(self, text: str, reading: Reading, context: list[str]) -> None:
         if not context:
             return
+        for m in lx.CARD_GROUP.finditer(text):
+            n = {"two": 2, "three": 3}.get(m.group("n").lower()) or int(m.group("n"))
+            picked = context[:n] if m.group("side").lower() != "last" else context[-n:]
+            if len(context) >= n and self._free(reading, m.start(), m.end()):
+                reading.spans += [Span("card", m.group(0), m.start(), m.end(), item_id)
+                                  for item_id in picked]
         for m in lx.CARD_REF.finditer(text):
             if not self._free(reading, m.start(), m.end()):
                 continue
@@ -516,7 +572,8 @@ class Reader:
             if span.kind in ("card",) or (span.kind == "title" and span.value in context):
                 clause = before + after
                 if lx.UNSEEN_CUES.search(clause):
-                    span.label = "unseen"
+                    span.label = "liked" if rules.INTEREST_AFTER_UNSEEN.search(
+                        _sentence(text, span.start, span.end)) else "unseen"
                 elif lx.REACT_DISLIKED.search(clause) or lx.NEGATIVE_CUES.search(
                         _strip_idioms(before)):
                     span.label = "disliked"
@@ -542,6 +599,8 @@ class Reader:
                 if lx.UNSEEN_CUES.search(before) or re.match(
                         r"^\W*(i\s+)?(haven'?t|have not|never)\s+(seen|watched)", after, re.I):
                     span.label, span.sure = "unseen", True
+                    if rules.INTEREST_AFTER_UNSEEN.search(sentence):
+                        span.label = "liked"  # "haven't seen X yet, but it looks good"
                 elif negative or negative_after:
                     span.label, span.sure = "disliked", not positive
                 elif lx.QUESTION_CUES.search(before):

@@ -1,0 +1,192 @@
+"""Reading rules that refine the reader's title and person spans: the suggestions in context,
+sequel numbers, lists of titles, remakes, possessive names and answers to "have you seen X?"."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING
+
+from agent import lexicon as lx
+from catalog.text import normalize_title
+
+if TYPE_CHECKING:
+    from agent.reading import Reader, Reading, _Token
+
+log = logging.getLogger(__name__)
+
+_NUMBER_WORDS = {2: ("2", "ii", "two", "second"), 3: ("3", "iii", "three", "third"),
+                 4: ("4", "iv", "four"), 5: ("5", "v", "five"), 6: ("6", "vi", "six"),
+                 7: ("7", "vii", "seven"), 8: ("8", "viii", "eight"), 9: ("9", "ix", "nine")}
+_ROMAN = {"ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9}
+_SEQUEL_AFTER = re.compile(r"^\s*(?:part|episode|chapter|vol\.?|volume|no\.?)?\s*"
+                           r"(?P<n>[2-9]|ii|iii|iv|vi|vii|viii|ix|v)\b", re.IGNORECASE)
+_LIST_JOIN = re.compile(r"^\s*(?:,\s*(?:and|&|or)?|and|&|or|plus|as well as)\s+", re.IGNORECASE)
+_NEWEST = re.compile(r"\b(new|newer|newest|latest|recent|remake|reboot|\d{4})\b(\s+[\w'’-]+){0,3}"
+                     r"\s*(movie|film|version|one)?\s*$", re.IGNORECASE)
+_OLDEST = re.compile(r"\b(original|old|older|oldest|classic)\b(\s+[\w'’-]+){0,2}\s*$",
+                     re.IGNORECASE)
+_PRONOUNS = {"i", "me", "it", "you", "we", "us", "he", "she", "him", "her", "they", "them",
+             "this", "that", "those", "these", "a", "an", "the", "so", "too", "also"}
+_SURNAME_LOWER_AFTER = re.compile(r"^(['’]s)?\s+(movies|films|flicks|stuff|work|ones)\b",
+                                  re.IGNORECASE)
+_SURNAME_LOWER_BEFORE = re.compile(r"\b(by|with|starring|directed by|from)\s+$", re.IGNORECASE)
+INTEREST_AFTER_UNSEEN = re.compile(
+    r"\b(but|though|although)\b.*\b(look(s|ed)? (good|great|interesting|fun|cool|awesome)|"
+    r"sounds? (good|great|interesting|fun|cool)|want(ed)? to (see|watch)|"
+    r"(will|i'?ll|ill|gonna|going to) (have to )?(check|watch|see|look|try)|"
+    r"look (that|it) up|on my list|heard (good|great))", re.IGNORECASE)
+"""'haven't seen X yet, but it looks good': the set labels that interest as liked."""
+_HAVE_YOU_SEEN = re.compile(r"\b(have|did|had) you (ever )?(had a chance to )?(seen|see|"
+                            r"watched|watch)\b", re.IGNORECASE)
+
+
+def compact(key: str) -> str:
+    """A normalised title without spaces and a leading article ("spider man" -> "spiderman")."""
+    return re.sub(r"^(the|a|an) ", "", key).replace(" ", "")
+
+
+def possessive_key(key: str) -> str:
+    """'spielberg s' (from "Spielberg's") -> 'spielberg'; other keys unchanged."""
+    return key[:-2] if key.endswith(" s") and len(key) > 4 else key
+
+
+def item_keys(reader: Reader, item_id: str) -> list[str]:
+    """Every index key (main title and aliases) that names one item."""
+    if reader.keys_of_item is None:
+        index: dict[str, list[str]] = {}
+        for table in (reader.linker._titles, reader.linker._aliases):
+            for key, ids in table.items():
+                for i in ids:
+                    index.setdefault(i, []).append(key)
+        reader.keys_of_item = index
+    return reader.keys_of_item.get(item_id, [])
+
+
+def context_titles(reader: Reader, text: str, tokens: list[_Token], reading: Reading,
+                   context: list[str]) -> None:
+    """Words that name a suggestion in context, however loosely written: "Home alone 2" for
+    Home Alone 2: Lost in New York, "spiderman" for Spider-Man: Homecoming, "Death Wish" for
+    the remake just suggested. The context decides between same-named films."""
+    from agent.reading import Span
+
+    if not context:
+        return
+    keyed = [(item_id, key, compact(key)) for item_id in context
+             for key in item_keys(reader, item_id)]
+    n_tok = len(tokens)
+    for n in range(min(6, n_tok), 0, -1):
+        for i in range(n_tok - n + 1):
+            window = tokens[i:i + n]
+            start, end = window[0].start, window[-1].end
+            if not reader._free(reading, start, end):
+                continue
+            key = normalize_title(text[start:end])
+            words = key.split()
+            if len(key) < 4 or all(w in lx.COMMON_WORDS or w in lx.GENRE_WORDS or w.isdigit()
+                                   for w in words):
+                continue
+            ck = compact(key)
+            for item_id, full, cfull in keyed:
+                if key == full or ck == cfull or (
+                        len(ck) >= 6 and (full.startswith(key + " ") or cfull.startswith(ck))):
+                    reading.spans.append(Span("title", text[start:end], start, end, item_id))
+                    break
+
+
+def sequels(reader: Reader, text: str, reading: Reading) -> None:
+    """'the godfather 2', 'john wick 2', 'star wars episode 5': a number after a title picks
+    the sequel whose title carries that number, and the span takes the number in."""
+    titles = reader.linker._titles
+    aliases = reader.linker._aliases
+    for span in reading.of_kind("title"):
+        m = _SEQUEL_AFTER.match(text[span.end:])
+        if not span.value or not m:
+            continue
+        raw = m.group("n").lower()
+        number = int(raw) if raw.isdigit() else _ROMAN[raw]
+        key = normalize_title(span.text)
+        base = re.sub(r"^(the|a|an) ", "", key)
+        if number == 2 and re.search(r"\b(2|ii|two)\b", key):
+            continue
+        marks = _NUMBER_WORDS[number]
+        hits: list[str] = []
+        for table in (titles, aliases):
+            for k, ids in table.items():
+                rest = k.removeprefix("the ")
+                if rest.startswith(base + " ") and any(
+                        w in marks for w in rest[len(base) + 1:].split()[:3]):
+                    hits += [i for i in ids if i not in hits]
+        end = span.end + m.end()
+        if hits and reader._free_except(reading, span, span.end, end):
+            span.value = reader.linker._best(hits, None)
+            span.end, span.text = end, text[span.start:end]
+
+
+def listed_titles(reader: Reader, text: str, tokens: list[_Token], reading: Reading) -> None:
+    """A title joined to a found one by ',' / 'and' / 'or' is a title even when written in
+    lower case or as a genre-like word ("the dark knight and inception", "Alien, Aliens")."""
+    from agent.reading import Span
+
+    changed = True
+    while changed:
+        changed = False
+        for span in list(reading.of_kind("title")):
+            if not span.value:
+                continue
+            join = _LIST_JOIN.match(text[span.end:])
+            if not join:
+                continue
+            after = [t for t in tokens if t.start >= span.end + join.end()][:6]
+            for n in range(len(after), 0, -1):
+                window = after[:n]
+                start, end = window[0].start, window[-1].end
+                if not reader._free(reading, start, end):
+                    continue
+                key = normalize_title(text[start:end])
+                words = key.split()
+                if not key or key in _PRONOUNS or key.isdigit() or reader._is_person_key(key):
+                    continue
+                everyday = all(w in lx.COMMON_WORDS or w in lx.GENRE_WORDS for w in words)
+                capital = all(t.capital for t in window if t.text.lower() not in {
+                    "of", "the", "a", "an", "and", "in", "on", "to"})
+                if everyday and not (capital and len(key) >= 2):
+                    continue
+                ids = reader._lookup(key)
+                item_id = reader._pick(ids, None, strict=False) if ids else None
+                if item_id:
+                    reading.spans.append(Span("title", text[start:end], start, end, item_id))
+                    changed = True
+                    break
+
+
+def remakes(reader: Reader, text: str, reading: Reading) -> None:
+    """'the new Death Wish' is the newest film of that title, 'the original Death Wish' the
+    oldest (only where the title names several films and no year is written)."""
+    items = reader.linker.catalog.items
+    for span in reading.of_kind("title"):
+        if not span.value or re.search(r"\(\s*\d{4}\s*\)", span.text):
+            continue
+        ids = [i for i in reader.linker._titles.get(normalize_title(span.text), ())
+               if items[i].year]
+        if len(ids) < 2:
+            continue
+        before = text[max(0, span.start - 40):span.start]
+        before = re.split(r"[.!?;,]", before)[-1]
+        if _NEWEST.search(before):
+            span.value = max(ids, key=lambda i: items[i].year or 0)
+        elif _OLDEST.search(before):
+            span.value = min(ids, key=lambda i: items[i].year or 9999)
+
+
+def lower_surname_ok(text: str, start: int, end: int) -> bool:
+    """A lower-case surname is a person when it names whose films ("nolan movies",
+    "spielberg's films", "something by kubrick")."""
+    return bool(_SURNAME_LOWER_AFTER.match(text[end:]) or _SURNAME_LOWER_BEFORE.search(
+        text[:start]) or re.match(r"['’]s\b", text[end:]))
+
+
+def answered_seen(text: str, question: str) -> bool:
+    """'yes ...' to "Have you seen X?" says the suggestion was seen, whatever else follows."""
+    return bool(question and _HAVE_YOU_SEEN.search(question) and re.match(
+        r"^\W*(yes|yeah|yep|yup|i have|i did|of course)\b", text, re.IGNORECASE))

@@ -1,0 +1,131 @@
+"""The reader's refining rules on the movielens-redial catalog: suggestions in context, sequel
+numbers, lists of titles, remakes, possessive and lower-case surnames, the other side's titles,
+card groups, "haven't seen it but it looks good", and what must stay no title."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.linking import EntityLinker
+from agent.reading import Reader, Reading
+
+
+@pytest.fixture(scope="module")
+def reader(redial_catalog) -> Reader:  # type: ignore[no-untyped-def]
+    return Reader(EntityLinker(redial_catalog))
+
+
+def _titles(reader: Reader, reading: Reading) -> list[tuple[str, str]]:
+    items = reader.linker.catalog.items
+    return [(items[s.value].display_title, s.label) for s in reading.spans
+            if s.kind in ("title", "card") and s.value]
+
+
+def _id(reader: Reader, title: str) -> str:
+    item_id = reader.linker.link_title(title)
+    assert item_id, title
+    return item_id
+
+
+def test_loose_words_name_the_suggestion_in_context(reader: Reader) -> None:
+    homecoming = _id(reader, "Spider-Man: Homecoming (2017)")
+    read = reader.read("I like all spiderman movies", context_items=[homecoming])
+    assert [s.value for s in read.of_kind("title")] == [homecoming]
+    home2 = _id(reader, "Home Alone 2: Lost in New York (1992)")
+    read = reader.read("Home alone 2 was ok i guess", context_items=[home2])
+    assert [s.value for s in read.of_kind("title")] == [home2]
+    remake = _id(reader, "Death Wish (2018)")
+    read = reader.read("not a fan of death wish", context_items=[remake])
+    assert [(s.value, s.label) for s in read.of_kind("title")] == [(remake, "disliked")]
+    # without that context the same words are no title
+    assert not reader.read("I like all spiderman movies").of_kind("title")
+
+
+def test_a_number_after_a_title_picks_the_sequel(reader: Reader) -> None:
+    assert _titles(reader, reader.read("I liked the godfather 2")) == [
+        ("The Godfather: Part II (1974)", "liked")]
+    assert _titles(reader, reader.read("star wars episode 5 is the best")) == [
+        ("Star Wars: Episode V - The Empire Strikes Back (1980)", "liked")]
+    assert _titles(reader, reader.read("I liked the hangover 2")) == [
+        ("The Hangover Part II (2011)", "liked")]
+    # a number that is no sequel is left alone
+    assert _titles(reader, reader.read("I watched Titanic 2 times")) == [
+        ("Titanic (1997)", "seen")]
+
+
+def test_titles_joined_to_a_found_title_are_titles(reader: Reader) -> None:
+    got = _titles(reader, reader.read("i really liked the dark knight and inception"))
+    assert got == [("The Dark Knight (2008)", "liked"), ("Inception (2010)", "liked")]
+    names = [t for t, _ in _titles(reader, reader.read("I liked Alien, Aliens and Predator"))]
+    assert names == ["Alien (1979)", "Aliens (1986)", "Predator (1987)"]
+    # an everyday word after "and" is not a film
+    assert [t for t, _ in _titles(reader, reader.read("I loved Inception and it was long"))] \
+        == ["Inception (2010)"]
+
+
+def test_new_and_original_pick_among_same_named_films(reader: Reader) -> None:
+    text = "I haven't seen the new Death Wish but the original Death Wish was good"
+    got = [t for t, _ in _titles(reader, reader.read(text))]
+    assert got == ["Death Wish (2018)", "Death Wish (1974)"]
+
+
+def test_possessive_and_lower_case_surnames(reader: Reader) -> None:
+    assert [s.value for s in reader.read("I love Tarantino's movies").of_kind("person")] == [
+        "person:Quentin Tarantino"]
+    assert [s.value for s in reader.read("I love spielberg's films").of_kind("person")] == [
+        "person:Steven Spielberg"]
+    assert [s.value for s in reader.read("something by kubrick").of_kind("person")] == [
+        "person:Stanley Kubrick"]
+    # a first name inside a full name is no film ("Julia" of Julia Roberts)
+    read = reader.read("Sandra Bullock, Julia Roberts and Meg Ryan")
+    assert not read.of_kind("title")
+    assert [s.value for s in read.of_kind("person")] == [
+        "person:Sandra Bullock", "person:Julia Roberts", "person:Meg Ryan"]
+
+
+def test_the_other_side_names_titles_without_years(reader: Reader) -> None:
+    read = reader.read("Have you had a chance to see Anchorman yet?", role="assistant")
+    assert [(t, label) for t, label in _titles(reader, read)] == [
+        ("Anchorman: The Legend of Ron Burgundy (2004)", "suggested")]
+    read = reader.read("I would suggest The Notebook or maybe Titanic", role="assistant")
+    assert [t for t, _ in _titles(reader, read)] == ["The Notebook (2004)", "Titanic (1997)"]
+    for text in ("Good morning! What are you in the mood for tonight?",
+                 "Great choice! You will love it. Enjoy", "Sure. Have a Nice Day",
+                 "Do you like Comedy or Action?"):
+        assert not reader.read(text, role="assistant").spans, text
+
+
+def test_card_groups_and_interest_in_unseen_titles(reader: Reader) -> None:
+    cards = [_id(reader, t) for t in ("Toy Story (1995)", "Finding Nemo (2003)",
+                                      "Monsters, Inc. (2001)")]
+    read = reader.read("seen the first two, the third looks good", context_items=cards)
+    assert [(s.value, s.label) for s in read.of_kind("card")] == [
+        (cards[0], "seen"), (cards[1], "seen"), (cards[2], "liked")]
+    read = reader.read("the last two look fun", context_items=cards)
+    assert [s.value for s in read.of_kind("card")] == cards[1:]
+    read = reader.read("I haven't seen Interstellar yet, but it looks good")
+    assert _titles(reader, read) == [("Interstellar (2014)", "liked")]
+    assert _titles(reader, reader.read("I haven't seen Interstellar")) == [
+        ("Interstellar (2014)", "unseen")]
+    assert _titles(reader, reader.read("I didn't like the notebook")) == [
+        ("The Notebook (2004)", "disliked")]
+
+
+def test_yes_to_have_you_seen_is_seen_whatever_follows(reader: Reader) -> None:
+    anchorman = _id(reader, "Anchorman: The Legend of Ron Burgundy (2004)")
+    read = reader.read("Yes Im not a big fan of Will Ferrel", context_items=[anchorman],
+                       question="Have you had a chance to see Anchorman yet?")
+    assert read.reaction == "seen"
+    assert [(s.value, s.label) for s in read.of_kind("person")] == [
+        ("person:Will Ferrell", "disliked")]
+
+
+def test_numbers_and_cues_that_are_no_titles(reader: Reader) -> None:
+    assert [t for t, _ in _titles(reader, reader.read("I've seen frozen like 10 times"))] == [
+        "Frozen (2013)"]  # no film "10"
+    assert [t for t, _ in _titles(reader, reader.read("my favorite movie is elf"))] == [
+        "Elf (2003)"]
+    assert _titles(reader, reader.read("I watched It last week")) == [("It (2017)", "seen")]
+    for text in ("I saw it with my wife and kids", "I liked it and the sequel too",
+                 "Sounds good and thanks again", "no thanks, I have seen that one and the other"):
+        assert not reader.read(text).of_kind("title"), text
