@@ -41,6 +41,9 @@ _YOU_LIKED = re.compile(r"\byou(?:'ve| have)? (?:liked|loved|enjoyed|mentioned|w
 _WHICH_YOU_LIKED = re.compile(r"\b(?:which|that|as|like) you(?:'ve| have| also)? (?:liked|loved|"
                               r"enjoyed|mentioned|watched|rated)\b|\bone of your favou?rites\b")
 _DECADE = re.compile(r"\b(?:(1[89]\d0|20[0-3]0)|'?(\d0))s\b")
+# Between a title and its year: nothing, "(", ", from", or the title's alternate name in
+# parentheses first ("Raiders of the Lost Ark (Indiana Jones and the Raiders of the Lost Ark) (1981)").
+_YEAR_AFTER_TITLE = re.compile(r"[\s)]*(?:\([^()]*\)[\s)]*)*[(,]?\s*(?:from |in |released in )?")
 _GENERAL_LIKING = re.compile(rf"\b(?:many|most|lots of|a lot of|plenty of|countless)?\s*"
                              rf"{_PEOPLE}\s+(?:have\s+|also\s+)?(?:liked|loved|enjoyed|rated|"
                              rf"love|like|enjoy|praised)\b")
@@ -198,7 +201,7 @@ class _Checker(NumberChecks):
             before = [t for t in self.titles_in(0, m.start()) if t.end <= m.start()]
             after = [t for t in self.titles_in(m.end(), len(self.text))]
             gap_before = self.text[before[-1].end:m.start()] if before else ""
-            if before and re.fullmatch(r"\s*[(,]?\s*(?:from |in |released in )?", gap_before):
+            if before and _YEAR_AFTER_TITLE.fullmatch(gap_before):
                 title = self.facts.titles[before[-1].key]
             elif after and re.fullmatch(r"\s*(?:'s)?\s*(?:\w+\s*){0,2}",
                                         self.text[m.end():after[0].start]):

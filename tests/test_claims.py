@@ -214,6 +214,29 @@ def test_descriptions_may_be_paraphrased_but_not_embellished() -> None:
     assert not ok("Blade Runner is about a blade runner pursuing replicants.", evidence=[KG])
 
 
+def test_a_year_after_a_title_with_an_alternate_name_is_that_titles_year() -> None:
+    """MovieLens keeps an alternate name in parentheses: its year must not slide to the next
+    title ("... Lost Ark (Indiana Jones and the Raiders of the Lost Ark) (1981)")."""
+    raiders = "Raiders of the Lost Ark (Indiana Jones and the Raiders of the Lost Ark)"
+    crusade = Item(id="1291", title="Indiana Jones and the Last Crusade", year=1989,
+                   genres=["action", "adventure"])
+    path = Evidence(tool="kg_expansion", kind="kg_path",
+                    text=f"{raiders} (1981) -director-> Steven Spielberg <-director- "
+                         "Indiana Jones and the Last Crusade (1989)",
+                    data={"nodes": ["item:1198", "person:Steven Spielberg", "item:1291"],
+                          "relations": ["director", "director"], "seed": "item:1198",
+                          "seed_kind": "item", "weight": 0.5,
+                          "names": [f"{raiders} (1981)", "Steven Spielberg",
+                                    "Indiana Jones and the Last Crusade (1989)"],
+                          "directions": [True, False]})
+    text = template_justification(crusade, [path])
+    assert "(1981)" in text and check_claims(text, crusade, [path]).ok, text
+    assert ok(f"{raiders} (1981) and Indiana Jones and the Last Crusade (1989) were both "
+              "directed by Steven Spielberg.", crusade, [path])
+    assert not ok(f"{raiders} (1984) and Indiana Jones and the Last Crusade were both "
+                  "directed by Steven Spielberg.", crusade, [path])
+
+
 def test_templates_pass_their_own_check_for_every_evidence_kind() -> None:
     comention = Evidence(tool="comention", kind="comention",
                          text="33 people rated Aliens 4+ soon after rating Alien 4+.",
