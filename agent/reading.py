@@ -26,6 +26,9 @@ _CLAUSE_BREAK = re.compile(r"[.!?;,]|(?<!anything )(?<!everything )(?<!all )\bbu
 _TASTE_BEFORE = re.compile(r"\b(like[sd]?|love[sd]?|seen|saw|watched|enjoyed|favou?rites? (is|are|was)|"
                            r"fan of|about|called|rewatch(ed)?|(the|that|this) (movie|film)|"
                            r"(movie|film) (is|was))\s+(the\s+)?$", re.IGNORECASE)
+_NAMED_BEFORE = re.compile(r"\b((the|a|that) (movie|film)( called)?|called|titled)\s+$",
+                           re.IGNORECASE)
+"""'the movie get out': everyday words named as a film."""
 _TASTE_AFTER = re.compile(r"^\W*(is|was|are|were)\s+(my\s+)?(favou?rite|great|good|awesome|amazing|"
                           r"the best|so good|hilarious|brilliant)", re.IGNORECASE)
 _QUOTED = re.compile(r"[\"“”‘’«»]([^\"“”«»]{2,80})[\"“”’«»]")
@@ -135,6 +138,7 @@ class Reader:
                     by_year.setdefault(year, []).append(key)
         self.title_keys_by_year = by_year
         self.keys_of_item: dict[str, list[str]] | None = None
+        self.subtitles = rules.subtitle_index(catalog)
         """Item id -> its index keys (built on first use by the context rule)."""
 
     # ---- entry point -------------------------------------------------------------------
@@ -192,13 +196,15 @@ class Reader:
         return not any(s.overlaps(start, end) for s in reading.spans if s is not span)
 
     def _lookup(self, key: str, year: int | None = None) -> list[str]:
-        """Ids a key names: main titles before aliases; without a year an alias never
-        outvotes a film of that very title ("It" is It, not a film ReDial called "It")."""
+        """Ids a key names: main titles, then aliases, except an alias dated like a film of
+        that very title (a ReDial mislink: "It (1990)" is no name of Goodfellas), then
+        subtitles ("fury road"). `year` is unused here: the caller's pick decides by year."""
         ids = list(self.linker._titles.get(key, ()))
-        if ids and year is None:
-            return ids
-        ids += [i for i in self.linker._aliases.get(key, ()) if i not in ids]
-        return ids
+        items = self.linker.catalog.items
+        years = {items[i].year for i in ids}
+        ids += [i for i in self.linker._aliases.get(key, ())
+                if i not in ids and items[i].year not in years]
+        return ids or list(self.subtitles.get(key, ()))
 
     def _pick(self, ids: list[str], year: int | None, strict: bool) -> str | None:
         items = self.linker.catalog.items
@@ -305,6 +311,8 @@ class Reader:
         other side's words): capitalised exact names only, no typos."""
         n_tok = len(tokens)
         for n in range(min(_MAX_TITLE_WORDS, n_tok), 0, -1):
+            if n == 1 and not strict:  # a misspelt longer title before one exact word
+                self._fuzzy_titles(text, tokens, reading)  # ("shawshenk redemption")
             for i in range(n_tok - n + 1):
                 window = tokens[i:i + n]
                 start, end = window[0].start, window[-1].end
@@ -321,8 +329,6 @@ class Reader:
                 item_id = self._pick(ids, None, strict=False)
                 if item_id:
                     reading.spans.append(Span("title", text[start:end], start, end, item_id))
-        if not strict:
-            self._fuzzy_titles(text, tokens, reading)
 
     @staticmethod
     def _named_by_other_side(key: str, window: list[_Token], i: int, text: str) -> bool:
@@ -357,7 +363,8 @@ class Reader:
             _TASTE_AFTER.search(text[window[-1].end:]))
         whole = len(window) >= 0.6 * len(tokens)
         if everyday:
-            return capital and not sentence_start and (len(words) >= 2 or cue)
+            named = len(words) >= 2 and bool(_NAMED_BEFORE.search(text[:window[0].start]))
+            return named or (capital and not sentence_start and (len(words) >= 2 or cue))
         if capital:
             return True
         if len(words) == 1:
@@ -408,7 +415,8 @@ class Reader:
                 if not self._free(reading, start, end):
                     continue
                 key = normalize_title(text[start:end])
-                if len(key) < 6 or all(w in lx.COMMON_WORDS for w in key.split()):
+                if len(key) < 6 or all(w in lx.COMMON_WORDS for w in key.split()) or \
+                        window[-1].text.lower() in _SMALL_WORDS | {"was", "are", "were"}:
                     continue
                 lower_ok = any(w not in lx.COMMON_WORDS and w not in lx.GENRE_WORDS
                                for w in key.split()) and (

@@ -12,6 +12,7 @@ from catalog.text import normalize_title
 
 if TYPE_CHECKING:
     from agent.reading import Reader, Reading, _Token
+    from catalog.models import Catalog
 
 log = logging.getLogger(__name__)
 
@@ -190,3 +191,23 @@ def answered_seen(text: str, question: str) -> bool:
     """'yes ...' to "Have you seen X?" says the suggestion was seen, whatever else follows."""
     return bool(question and _HAVE_YOU_SEEN.search(question) and re.match(
         r"^\W*(yes|yeah|yep|yup|i have|i did|of course)\b", text, re.IGNORECASE))
+
+
+def subtitle_index(catalog: Catalog) -> dict[str, list[str]]:
+    """What follows a title's colon or dash, as people say it alone ("fury road", "the two
+    towers", "infinity war"): two words or more, not only numbers and everyday words ("part
+    ii", "the sequel")."""
+    index: dict[str, list[str]] = {}
+    for item in catalog.items.values():
+        main = item.title.split(" (")[0]
+        for sep in (": ", " - "):
+            if sep not in main:
+                continue
+            key = re.sub(r"^(the|a|an) ", "", normalize_title(main.split(sep, 1)[1]))
+            words = key.split()
+            if len(words) >= 2 and not all(
+                    w in lx.COMMON_WORDS or w.isdigit() or w in _ROMAN
+                    or w in ("part", "chapter", "episode", "vol", "volume") for w in words):
+                for k in (key, f"the {key}"):
+                    index.setdefault(k, []).append(item.id)
+    return index

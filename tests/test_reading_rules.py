@@ -129,3 +129,16 @@ def test_numbers_and_cues_that_are_no_titles(reader: Reader) -> None:
     for text in ("I saw it with my wife and kids", "I liked it and the sequel too",
                  "Sounds good and thanks again", "no thanks, I have seen that one and the other"):
         assert not reader.read(text).of_kind("title"), text
+
+
+def test_subtitles_misspelt_titles_and_named_everyday_words(reader: Reader) -> None:
+    assert [t for t, _ in _titles(reader, reader.read("I loved Fury Road"))] == [
+        "Mad Max: Fury Road (2015)"]
+    assert [t for t, _ in _titles(reader, reader.read("return of the king was epic"))] == [
+        "The Lord of the Rings: The Return of the King (2003)"]
+    # a misspelt long title beats one of its words that is a film on its own
+    assert [t for t, _ in _titles(reader, reader.read("the shawshenk redemption is great"))] == [
+        "The Shawshank Redemption (1994)"]
+    assert [t for t, _ in _titles(reader, reader.read("i really like the movie get out"))] == [
+        "Get Out (2017)"]
+    assert not reader.read("i really like to get out more").of_kind("title")
