@@ -135,17 +135,20 @@ REACT_SEEN = re.compile(
     re.IGNORECASE)
 REACT_LIKED = re.compile(
     r"\b(sounds? (good|great|fun|interesting|intriguing|awesome|perfect|cool|nice|amazing)|"
-    r"i'?ll (check|watch|try)|"
-    r"will (check|watch)|add (it|that) to|that one'?s? (good|great)|love (it|that)|"
+    r"(i'?ll|will) (have to |definitely |def |probably |need to )?(check|watch|try)|"
+    r"add (it|that) to|heard (good|great) things|heard (it'?s|its|it is) (good|great)|"
+    r"(it'?s|its|that'?s|thats|it is|that is|one of) (one of )?my (all[- ]time )?favou?rites?|"
+    r"(is|was) (a|an) (\w+ )?(classic|favou?rite)|that one'?s? (good|great)|love (it|that)|"
     r"loved (it|that|them|those)|liked (it|that|them|those)|great (pick|choice|idea|suggestion)|"
     r"perfect|good (one|choice|pick|idea)|those were good|that was good|it was good|"
-    r"it'?s good|that'?s a good one|good suggestion|yes please|(is|was|were|are) (so |very |"
-    r"really |pretty )?(great|good|awesome|amazing|funny|hilarious|fun)|more like|rewatch\w*|"
+    r"it'?s good|that'?s a good one|good suggestion|yes please|(is|was|were|are) (a |an )?(so |"
+    r"very |really |pretty )?(great|good|awesome|amazing|funny|hilarious|fun)|more like|rewatch\w*|"
     r"watch it again|dig (that|it)|look (that|it) up|"
     r"wanted to (see|watch) (it|that))\b", re.IGNORECASE)
 REACT_DISLIKED = re.compile(
     r"\b(not my (thing|cup of tea|style|taste|type)|not (that|this) one|not for me|not that|"
-    r"nope|no thanks|no thank you|not interested|don'?t like (it|that|them)|didn'?t like|"
+    r"nope|no thanks|no thank you|not interested|(don'?t|do not) like (it|that|them)|"
+    r"(didn'?t|did not) (like|enjoy|care for)|"
     r"hated (it|that)|not a fan|pass on|something else|not really|meh|boring|"
     r"(was|were|is) (bad|terrible|awful|boring))\b", re.IGNORECASE)
 REACT_UNSEEN = UNSEEN_CUES

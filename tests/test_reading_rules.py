@@ -142,3 +142,20 @@ def test_subtitles_misspelt_titles_and_named_everyday_words(reader: Reader) -> N
     assert [t for t, _ in _titles(reader, reader.read("i really like the movie get out"))] == [
         "Get Out (2017)"]
     assert not reader.read("i really like to get out more").of_kind("title")
+
+
+@pytest.mark.parametrize(("text", "reaction"), [
+    ("I have not seen it but I've heard good things", "liked"),
+    ("Yes! one of my favorites", "liked"),
+    ("I have, it's one of my favorite movies", "liked"),
+    ("That was a great movie", "liked"),
+    ("I'll have to check that out", "liked"),
+    ("I did not like that one", "disliked"),
+    ("No I haven't, what's it about?", None),
+    ("yes", "seen"),
+])
+def test_reactions_in_words_to_a_suggestion(reader: Reader, text: str,
+                                            reaction: str | None) -> None:
+    matrix = _id(reader, "The Matrix (1999)")
+    read = reader.read(text, context_items=[matrix], question="Have you seen The Matrix (1999)?")
+    assert read.reaction == reaction
