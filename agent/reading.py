@@ -449,6 +449,8 @@ class Reader:
                     hit = process.extractOne(key, self.people_keys, scorer=fuzz.ratio,
                                              score_cutoff=90)
                     name = people[hit[0]] if hit else None
+                if name is None and n == 2:
+                    name = rules.short_first_name(self.surnames, key)
                 if name:
                     reading.spans.append(Span("person", text[start:end], start, end,
                                               f"person:{name}"))

@@ -211,3 +211,14 @@ def subtitle_index(catalog: Catalog) -> dict[str, list[str]]:
                 for k in (key, f"the {key}"):
                     index.setdefault(k, []).append(item.id)
     return index
+
+
+def short_first_name(surnames: dict[str, str], key: str) -> str | None:
+    """'leo dicaprio', 'sam jackson': a shortened first name before a known surname names the
+    best-known bearer of that surname whose first name it begins."""
+    first, _, last = key.partition(" ")
+    name = surnames.get(last)
+    if name is None or len(first) < 3 or first in lx.COMMON_WORDS:
+        return None
+    full_first = normalize_title(name).split(" ", 1)[0]
+    return name if full_first != first and full_first.startswith(first) else None

@@ -159,3 +159,9 @@ def test_reactions_in_words_to_a_suggestion(reader: Reader, text: str,
     matrix = _id(reader, "The Matrix (1999)")
     read = reader.read(text, context_items=[matrix], question="Have you seen The Matrix (1999)?")
     assert read.reaction == reaction
+
+
+def test_a_shortened_first_name_before_a_known_surname(reader: Reader) -> None:
+    assert [s.value for s in reader.read("leo dicaprio is great").of_kind("person")] == [
+        "person:Leonardo DiCaprio"]
+    assert not reader.read("the dicaprio thing").of_kind("person")
