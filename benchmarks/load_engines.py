@@ -92,25 +92,29 @@ def start_engine(name: str, settings: Settings, model_file: Path, work: Path,
         UserFacingError: when the server cannot be started.
     """
     from benchmarks.servers import llama_metrics, start_llama, start_llama_server
+    from catalog.measure import cpu_cores
 
+    # The same thread count for every engine (llama-cpp-python's server would otherwise take
+    # half the cores and llama-server all of them: not the same machine).
+    threads = settings.n_threads or cpu_cores()
     t = time.perf_counter()
     if name == "llama-cpp-python":
         stage(f"starting llama-cpp-python's server with {model_file.name}", show)
         server = stack.enter_context(start_llama(
             model_file, work / "llama-cpp-python.log", n_ctx=settings.n_ctx,
-            n_threads=settings.n_threads, n_gpu_layers=settings.n_gpu_layers, seed=settings.seed))
+            n_threads=threads, n_gpu_layers=settings.n_gpu_layers, seed=settings.seed))
         engine = Engine(name, server.url, notes=[SERIAL_NOTE])
     else:
         stage(f"starting llama-server ({slots} slots x {settings.n_ctx} tokens) with "
               f"{model_file.name}", show)
         server = stack.enter_context(start_llama_server(
             model_file, work / "llama-server.log", slots=slots, ctx_per_slot=settings.n_ctx,
-            n_threads=settings.n_threads, n_gpu_layers=settings.n_gpu_layers,
+            n_threads=threads, n_gpu_layers=settings.n_gpu_layers,
             seed=settings.seed, cache=settings.resolved_cache_dir()))
         url = server.url
         engine = Engine(name, url, metrics=lambda: llama_metrics(url))
         engine.servers.update(slots=slots, ctx_per_slot=settings.n_ctx)
-    engine.servers.update(engine=name, llm_url=server.url, llm_started=True,
+    engine.servers.update(engine=name, llm_url=server.url, llm_started=True, threads=threads,
                           command=" ".join(map(str, server.process.args)))  # type: ignore[arg-type]
     engine.setup_s["llm_server_start_s"] = time.perf_counter() - t
     return engine
