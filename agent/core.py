@@ -21,7 +21,7 @@ from catalog.errors import ArtifactError, UserFacingError
 from catalog.loading import load_catalog
 from catalog.models import Catalog, without_users
 from tools.base import ConvrecTool, ToolResources
-from tools.ranker import LearnedRanker
+from tools.engines.ranker import LearnedRanker
 from tools.registry import ToolRegistry
 
 log = logging.getLogger(__name__)

@@ -18,8 +18,8 @@ from tools.base import (
     ToolResult,
     ToolState,
 )
-from tools.fusion import fuse
-from tools.ranker import LearnedRanker, load_ranker
+from tools.engines.fusion import fuse
+from tools.engines.ranker import LearnedRanker, load_ranker
 
 log = logging.getLogger(__name__)
 

@@ -164,7 +164,7 @@ def run_load_bench(settings: Settings, levels: Sequence[int], turns: int, *,
     from benchmarks.servers import start_chroma
     from catalog.loading import load_catalog
     from tools.base import ToolResources
-    from tools.chroma_store import fill_collection, open_collection
+    from tools.engines.chroma_store import fill_collection, open_collection
 
     cache = settings.resolved_cache_dir()
     load_before = os.getloadavg()

@@ -166,7 +166,7 @@ def unit_vectors(n: int, rng: np.random.Generator) -> np.ndarray:
     """n random unit vectors of the embedder's dimension (float32)."""
     import numpy as np
 
-    from tools.embeddings import DIMENSIONS
+    from tools.engines.embeddings import DIMENSIONS
 
     vectors = rng.standard_normal((n, DIMENSIONS), dtype=np.float32)
     unit: np.ndarray = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)

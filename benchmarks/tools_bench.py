@@ -82,7 +82,7 @@ def fill_store(resources: ToolResources, rng: np.random.Generator, show: bool) -
     Returns:
         False when a kept collection already held every item (nothing was added).
     """
-    from tools.chroma_store import add_items, open_collection
+    from tools.engines.chroma_store import add_items, open_collection
 
     collection = open_collection(resources)
     items = list(resources.catalog.items.values())
@@ -180,7 +180,7 @@ def run_tools_bench(sizes: Sequence[int], queries: int = 200, k: int = 50, seed:
     """
     import numpy as np
 
-    from tools.chroma_store import item_document
+    from tools.engines.chroma_store import item_document
 
     root = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="convrec-bench-tools-"))
     root.mkdir(parents=True, exist_ok=True)

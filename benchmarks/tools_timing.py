@@ -47,7 +47,7 @@ def rounded(stats: dict[str, float], digits: int = 3) -> dict[str, float]:
 
 def measure_embedder(texts: list[str], warmup: list[str], documents: list[str]) -> dict[str, Any]:
     """Model load time, per-call latency of embedding ONE query text, and document throughput."""
-    from tools.embeddings import embed, load_encoder
+    from tools.engines.embeddings import embed, load_encoder
 
     start = time.perf_counter()
     load_encoder()

@@ -149,7 +149,7 @@ def _build(settings: Any, rebuild: bool) -> bool:
     registry = ToolRegistry()
     did = False
     if rebuild and settings.store_url:  # the server's collection outlives the local folders
-        from tools.chroma_store import drop_collection
+        from tools.engines.chroma_store import drop_collection
 
         drop_collection(resources)
     if rebuild:  # once, before building: inside the loop it deleted what the last tool built

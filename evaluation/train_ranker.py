@@ -32,7 +32,7 @@ from evaluation.redial_summary import summarize_records
 from evaluation.stats import bootstrap, paired_difference
 from tools.base import Candidate, ConvrecTool, ProfileInputs, ToolResult, ToolState
 from tools.comention import CoMentionTable, CoMentionTool, read_redial, table_from_conversations
-from tools.ranker import (
+from tools.engines.ranker import (
     FeatureBuilder,
     LearnedRanker,
     LogisticModel,
@@ -504,7 +504,7 @@ def cmd_train_ranker(args: Any) -> int:
     from evaluation.redial import load_entity_types, load_samples
     from tools.base import ToolResources
     from tools.comention import install_dialogue_table
-    from tools.ranker import install_ranker
+    from tools.engines.ranker import install_ranker
 
     settings = settings_from_args(args)
     cache = settings.resolved_cache_dir()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tools.base import Candidate, Evidence, ToolResult
-from tools.fusion import fuse
+from tools.engines.fusion import fuse
 
 
 def result(tool: str, *scored: tuple[str, float], error: str | None = None) -> ToolResult:

@@ -23,8 +23,8 @@ from tools.base import (
     ToolResult,
     ToolState,
 )
-from tools.fusion import fuse
-from tools.ranker import (
+from tools.engines.fusion import fuse
+from tools.engines.ranker import (
     FeatureBuilder,
     LearnedRanker,
     LogisticModel,

@@ -42,7 +42,7 @@ from convrec.serve import (
     machine_plan,
 )
 from tools.base import ToolResources
-from tools.chroma_store import collection_name, drop_collection, open_collection
+from tools.engines.chroma_store import collection_name, drop_collection, open_collection
 
 REPO = Path(__file__).resolve().parents[1]
 BUILD_TIMEOUT_S = 900

@@ -12,8 +12,8 @@ import pytest
 from catalog.errors import ArtifactError
 from catalog.models import Catalog, Interactions, Item
 from tools.base import Constraints, ProfileInputs, ToolResources, ToolState
-from tools.cf_model import ARRAYS_FILE, CFModel, CFParams, is_built, load_or_build
 from tools.cf_scoring import CFScoringTool
+from tools.engines.cf_model import ARRAYS_FILE, CFModel, CFParams, is_built, load_or_build
 
 # user -> items they rated 5 (fans); "x" is rated 2 by everyone who rated it.
 TINY_FANS = {

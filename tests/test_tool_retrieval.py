@@ -9,10 +9,10 @@ import pytest
 
 from catalog.errors import ArtifactError, ModelFileError, UserFacingError
 from catalog.models import Catalog, Interactions, Item
-from tools import embeddings
 from tools.base import Constraints, InputKind, ProfileInputs, ToolResources, ToolState
-from tools.chroma_store import collection_name, item_document, open_collection
-from tools.embeddings import DIMENSIONS, MiniLMEmbeddingFunction, embed
+from tools.engines import embeddings
+from tools.engines.chroma_store import collection_name, item_document, open_collection
+from tools.engines.embeddings import DIMENSIONS, MiniLMEmbeddingFunction, embed
 from tools.retrieval import VectorRetrievalTool, best_snippet
 
 TINY_ITEMS = [

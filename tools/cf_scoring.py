@@ -20,7 +20,7 @@ from tools.base import (
     build_fix,
     rebuild_fix,
 )
-from tools.cf_model import (
+from tools.engines.cf_model import (
     ARRAYS_FILE,
     META_FILE,
     CFModel,

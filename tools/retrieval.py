@@ -21,7 +21,7 @@ from tools.base import (
     ToolResources,
     ToolState,
 )
-from tools.chroma_store import (
+from tools.engines.chroma_store import (
     UNKNOWN_YEAR,
     check_store,
     fill_collection,
@@ -31,7 +31,7 @@ from tools.chroma_store import (
     rebuild_fix,
     where_filter,
 )
-from tools.embeddings import embed
+from tools.engines.embeddings import embed
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from catalog.errors import ArtifactError, UserFacingError
 from catalog.models import Catalog, Item
 from tools.base import ToolResources, build_fix, rebuild_fix
-from tools.embeddings import MODEL_NAME, MiniLMEmbeddingFunction, embed
+from tools.engines.embeddings import MODEL_NAME, MiniLMEmbeddingFunction, embed
 
 logger = logging.getLogger(__name__)
 
