@@ -89,6 +89,9 @@ def add_commands(subparsers: Any, common: CommonFlags | None = None) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", type=Path, dest="json_out", help="write the results here")
     p.add_argument("--report", type=Path, help="write redial.md and plots into this folder")
+    p.add_argument("--include-training-dialogues", action="store_true",
+                   help="also score the dialogues the installed co-mention table and learned "
+                   "ranker were trained on (by default only their held-out fold is scored)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(handler=cmd_redial)
     from evaluation.understanding_eval import add_arguments as understanding_arguments
@@ -214,7 +217,8 @@ def cmd_redial(args: argparse.Namespace) -> int:
                              methods=methods, seed=args.seed, settings=settings,
                              backend=_backend_for(settings, catalog), catalog=catalog,
                              records=args.records, shard=(shard[0], shard[1]),
-                             show_progress=not args.no_progress)
+                             show_progress=not args.no_progress,
+                             held_out_only=not args.include_training_dialogues)
     except ValueError as exc:
         raise UserFacingError(str(exc), "see `convrec eval redial --help`") from exc
     print(redial_table(results))

@@ -18,6 +18,7 @@ from catalog.models import Catalog
 from catalog.text import fold_text as normalize
 from catalog.text import normalize_genre, split_title_year, unsuffix_article
 from evaluation.baselines import TOOL_OF, popularity_order
+from evaluation.held_out import trained_on
 from evaluation.readers import READS, TranscriptReader, oracle_rankers, transcript_rankers
 from evaluation.readers import Sample as Sample  # re-exported: it used to live here
 from evaluation.redial_summary import summarize_records
@@ -234,7 +235,8 @@ def run_redial(dialogues: Path | str, catalog_name: str = "movielens-redial",
                seed: int = 0, *, settings: Settings | None = None,
                backend: LLMBackend | None = None, catalog: Catalog | None = None,
                tools: dict[str, ConvrecTool] | None = None, records: Path | str | None = None,
-               shard: tuple[int, int] = (0, 1), show_progress: bool = True) -> dict[str, Any]:
+               shard: tuple[int, int] = (0, 1), show_progress: bool = True,
+               held_out_only: bool = True) -> dict[str, Any]:
     """Score every method on ReDial samples: Recall@K over (sample, target) pairs.
 
     Every method ranks the same samples (sample by sample, all methods on each), so any
@@ -255,6 +257,9 @@ def run_redial(dialogues: Path | str, catalog_name: str = "movielens-redial",
         records: Append one JSON line per (method, sample) here as the run goes.
         shard: (i, n): only the dialogues whose index modulo n is i (to split a long run).
         show_progress: Show a tqdm bar.
+        held_out_only: Score only the dialogues that the installed co-mention table and
+            learned ranker were not trained on (`convrec train ranker` keeps one fold out);
+            False scores every dialogue (numbers then flatter the trained methods).
 
     Returns:
         JSON-ready results (see `redial_summary.summarize_records`), with the config and what
@@ -272,6 +277,15 @@ def run_redial(dialogues: Path | str, catalog_name: str = "movielens-redial",
         types = {}
     samples, counts = load_samples(dialogues, catalog, limit, types)
     samples = select_shard(samples, shard)
+    held_out = None
+    trained = trained_on(settings.resolved_cache_dir(), catalog)
+    if held_out_only and trained.sources:
+        before = len(samples)
+        samples = [s for s in samples if not trained.seen(s.dialog_id)]
+        held_out = {**trained.describe(), "samples_before": before, "samples_kept": len(samples)}
+        log.warning("scoring the %d of %d samples whose dialogues the %s never saw "
+                    "(--include-training-dialogues scores all)", len(samples), before,
+                    " and ".join(trained.sources))
     names = list(methods)
     unknown = [m for m in names if m not in REDIAL_METHODS]
     if unknown:
@@ -324,7 +338,8 @@ def run_redial(dialogues: Path | str, catalog_name: str = "movielens-redial",
     results = summarize_records(recs, ks, seed=seed)
     results["config"] = {"dialogues": str(dialogues), "split": _split_name(dialogues),
                          "catalog": catalog.name, "ks": ks, "limit": limit,
-                         "methods": list(rankers), "seed": seed, "shard": list(shard)}
+                         "methods": list(rankers), "seed": seed, "shard": list(shard),
+                         "held_out_of_trained_artifacts": held_out}
     results["mapping"] = {**counts, **{f"scored_{k}": v for k, v in
                                        mapping_counts(samples).items()}}
     results["reads"] = {m: READS[m] for m in rankers}

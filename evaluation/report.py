@@ -234,7 +234,18 @@ def redial_table(results: dict[str, Any]) -> str:
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
     lines.append(_mapping_line(results.get("mapping", {})))
+    held = _held_out_line(results.get("config", {}))
+    if held:
+        lines.append(held)
     return "\n".join(lines)
+
+
+def _held_out_line(config: dict[str, Any]) -> str:
+    held = config.get("held_out_of_trained_artifacts")
+    if not held:
+        return ""
+    return (f"held out: {held['samples_kept']} of {held['samples_before']} samples scored, those "
+            f"whose dialogues the {' and '.join(held['sources'])} never saw")
 
 
 def _mapping_line(mp: dict[str, Any]) -> str:
@@ -272,7 +283,7 @@ def write_redial_report(results: dict[str, Any], folder: Path | str) -> Path:
         "the human recommended next. 'new': only targets not mentioned earlier in the dialogue, "
         "ranked among the non-mentioned items (de-duplicated protocol). Brackets: bootstrap "
         "95 % intervals, resampling dialogues.", "",
-        _mapping_line(results.get("mapping", {})), "",
+        _mapping_line(results.get("mapping", {})), _held_out_line(results.get("config", {})), "",
         _table(header, rows), "",
         "What each method reads:", "",
         *[f"- {m}: {r}" for m, r in results.get("reads", {}).items()], "",

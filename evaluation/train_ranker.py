@@ -26,6 +26,7 @@ from tqdm import tqdm
 from agent.planner import rank_results, route
 from catalog.models import Catalog
 from catalog.text import normalize_genre
+from evaluation.held_out import fold_of as fold_of  # re-exported: it used to live here
 from evaluation.readers import OracleReader
 from evaluation.redial import Sample, TitleMapper, record
 from evaluation.redial_summary import summarize_records
@@ -47,12 +48,6 @@ POOL = 100
 KS = (1, 10, 50)
 BASE_TOOLS = ("vector_retrieval", "kg_expansion", "cf_scoring")
 EXTRACT_VERSION = 1
-
-
-def fold_of(dialog_id: str, n_folds: int = 5, seed: int = 0) -> int:
-    """The fold of a dialogue: a hash of its id (every sample of a dialogue in one fold)."""
-    digest = hashlib.sha256(f"{seed}:{dialog_id}".encode()).hexdigest()
-    return int(digest, 16) % n_folds
 
 
 def redial_resolver(catalog: Catalog, mapper: TitleMapper) -> Callable[[str], str | None]:

@@ -236,3 +236,53 @@ def test_agent_and_fused_transcript_read_the_same_transcript(catalog: Catalog,
         assert m["recall"]["all"]["10"]["value"] <= 0.5
     assert res["paired"]["agent - fused+transcript"]["samples"] == 3
     assert "transcript reader" in res["reads"]["agent"]
+
+
+def _install_trained(cache: Path, catalog: Catalog, dialogue_ids: list[str],
+                     folds: tuple[int, int, int] | None = None) -> None:
+    """Stand-ins for what `convrec train ranker` installs: the pointer and meta files only."""
+    from tools.engines.ranker import ranker_root
+
+    root = ranker_root(cache, catalog)
+    table = root.parent / "comention" / "dialogues-x"
+    table.mkdir(parents=True)
+    (table.parent / "active.json").write_text(json.dumps({"folder": "dialogues-x"}))
+    (table / "comention_meta.json").write_text(json.dumps(
+        {"source": "dialogues", "dialogue_ids": dialogue_ids}))
+    if folds is not None:
+        (root / "v1").mkdir(parents=True)
+        (root / "active.json").write_text(json.dumps({"folder": "v1"}))
+        n, fold, seed = folds
+        (root / "v1" / "ranker_meta.json").write_text(json.dumps(
+            {"training": {"source": "redial", "n_folds": n, "validation_fold": fold,
+                          "fold_seed": seed}}))
+
+
+def test_dialogues_the_trained_artifacts_saw_are_not_scored(catalog: Catalog,
+                                                            tmp_path: Path) -> None:
+    from agent.settings import Settings
+    from evaluation.held_out import fold_of, trained_on
+
+    settings = Settings(backend="scripted", cache_dir=tmp_path / "cache")
+    path = _dialogues(tmp_path / "d.jsonl")
+
+    def scored(**kw: Any) -> dict[str, Any]:
+        return run_redial(path, catalog=catalog, ks=[5], methods=["popularity"], tools={},
+                          show_progress=False, settings=settings, **kw)
+
+    assert scored()["config"]["held_out_of_trained_artifacts"] is None  # nothing installed
+    assert scored()["methods"]["popularity"]["samples"] == 3
+    _install_trained(settings.resolved_cache_dir(), catalog, ["d1"])
+    res = scored()
+    assert res["methods"]["popularity"]["samples"] == 2  # d1 was in the co-mention table
+    held = res["config"]["held_out_of_trained_artifacts"]
+    assert held["samples_before"] == 3 and held["samples_kept"] == 2
+    from evaluation.report import redial_table
+    assert "held out: 2 of 3 samples scored" in redial_table(res)
+    assert scored(held_out_only=False)["methods"]["popularity"]["samples"] == 3
+    # a ranker trained on every fold but one: only that fold's dialogues stay
+    fold = fold_of("d2", 2, 7)
+    _install_trained(tmp_path / "cache2", catalog, [], folds=(2, fold, 7))
+    trained = trained_on(tmp_path / "cache2", catalog)
+    kept = {d for d in ("d1", "d2", "d3") if not trained.seen(d)}
+    assert "d2" in kept and kept == {d for d in ("d1", "d2", "d3") if fold_of(d, 2, 7) == fold}
