@@ -305,8 +305,8 @@ def add_load_command(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
                    help="concurrency levels, e.g. 1,4,16 (default)")
     p.add_argument("--turns", type=parse_turns, default=2,
                    help=f"scripted turns per session, 1 to {MAX_TURNS} (default 2)")
-    p.add_argument("--slots", type=int, help="llama-server parallel slots (default: the largest "
-                   "--sessions level)")
+    p.add_argument("--slots", type=int, help="llama-server parallel slots (default: what "
+                   "`convrec serve llm` picks for this machine: 2 per core on a CPU, 16 on a GPU)")
     p.add_argument("--warmup", type=int, default=1, help="unmeasured turns first (default 1)")
     p.add_argument("--llm-timeout", type=float, default=LLM_TIMEOUT_S,
                    help="seconds a session waits for the LLM server's reply, queueing included")

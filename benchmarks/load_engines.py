@@ -84,6 +84,13 @@ def run_engines(agents: Sequence[Agent], backends: Sequence[CountingBackend],
     return out
 
 
+def default_slots(settings: Settings) -> int:
+    """The slots `convrec serve llm` would give llama-server on this machine."""
+    from convrec.serve import machine_plan
+
+    return machine_plan(settings.n_ctx, gpu=settings.n_gpu_layers != 0).slots
+
+
 def start_engine(name: str, settings: Settings, model_file: Path, work: Path,
                  stack: contextlib.ExitStack, slots: int, show: bool) -> Engine:
     """Start one engine's LLM server on loopback (stopped when `stack` closes).
@@ -137,8 +144,9 @@ def run_load_bench(settings: Settings, levels: Sequence[int], turns: int, *,
 
     Engines:
     - `llama-server`: llama.cpp's own server (`scripts/build_llama_server.sh`, the llama.cpp
-      that llama-cpp-python 0.3.36 vendors) with `slots` parallel slots (default: the largest
-      level, one per session) of `n_ctx` tokens each, continuous batching, and a host-memory
+      that llama-cpp-python 0.3.36 vendors) with `slots` parallel slots (default: the
+      machine's `convrec serve llm` plan: 2 per core on a CPU, where more slots each recompute
+      the shared prompt prefixes, 16 on a GPU) of `n_ctx` tokens each, continuous batching, and a host-memory
       prompt cache; its `/metrics` counters are reported per level.
     - `llama-cpp-python`: `python -m llama_cpp.server` (0.3.36), one model instance behind a lock:
       requests queue, no parallel decoding; `--interrupt_requests False`, since by default it cuts
@@ -200,7 +208,7 @@ def run_load_bench(settings: Settings, levels: Sequence[int], turns: int, *,
         else:
             for name in engines:
                 started.append(start_engine(name, settings, model_file, work, stack,
-                                            slots or max(levels), show))
+                                            slots or default_slots(settings), show))
         agent_settings = settings.model_copy(update={
             "backend": "http", "llm_url": started[0].url, "store_url": store_url,
             "sessions_db": work / "sessions.sqlite3"})
