@@ -4,18 +4,19 @@ found deterministically in a message, each with a rule-based label."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Literal
 
 from rapidfuzz import fuzz, process
 
 from agent import lexicon as lx
 from agent import reading_rules as rules
 from agent.linking import EntityLinker
+from agent.spans import Label as Label
+from agent.spans import Reading as Reading
+from agent.spans import Span as Span
+from agent.spans import SpanKind as SpanKind
+from agent.spans import _Token
 from catalog.text import normalize_title
 
-SpanKind = Literal["title", "person", "genre", "tag", "era", "card"]
-Label = Literal["liked", "disliked", "seen", "unseen", "asked", "neutral", "suggested"]
 LABELS: tuple[str, ...] = ("liked", "disliked", "seen", "neutral")
 """Labels the LLM may choose for a span."""
 
@@ -37,61 +38,6 @@ _SMALL_WORDS = {"of", "the", "a", "an", "and", "in", "on", "to", "at", "for", "w
                 "vs", "de", "la", "le", "or", "is", "my", "me", "i", "&"}
 _MOVIE_CONTEXT = re.compile(r"\b(movies?|films?|flicks?|something|anything|ones?|stuff|show|"
                             r"genre|kind|type|mood|watch)\b", re.IGNORECASE)
-
-
-@dataclass
-class Span:
-    """One mention found in a message."""
-
-    kind: SpanKind
-    text: str
-    start: int
-    end: int
-    value: str
-    """Item id (title), 'person:X', 'genre:x', 'tag:x', 'era:MIN-MAX' or 'card:N'."""
-    label: Label = "liked"
-    sure: bool = True
-
-    def overlaps(self, start: int, end: int) -> bool:
-        """True when [start, end) overlaps this span."""
-        return start < self.end and self.start < end
-
-
-@dataclass
-class Reading:
-    """What the reader found in one message."""
-
-    text: str
-    spans: list[Span] = field(default_factory=list)
-    intent: str = "other"
-    reaction: Label | None = None
-    """A whole-message reaction to the cards or suggestions in context."""
-    reaction_plural: bool = False
-    unknown: list[str] = field(default_factory=list)
-    keywords: list[str] = field(default_factory=list)
-    dunno: bool = False
-    loose: list[str] = field(default_factory=list)
-    """Capitalised runs no index explains: maybe a film or a name the catalog lacks."""
-
-    @property
-    def ambiguous(self) -> bool:
-        """True when some label was a guess (the LLM may settle it)."""
-        return any(not s.sure for s in self.spans)
-
-    def of_kind(self, kind: SpanKind) -> list[Span]:
-        """The spans of one kind."""
-        return [s for s in self.spans if s.kind == kind]
-
-
-@dataclass
-class _Token:
-    text: str
-    start: int
-    end: int
-
-    @property
-    def capital(self) -> bool:
-        return self.text[:1].isupper() or self.text[:1].isdigit()
 
 
 class Reader:

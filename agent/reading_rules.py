@@ -8,10 +8,11 @@ import re
 from typing import TYPE_CHECKING
 
 from agent import lexicon as lx
+from agent.spans import ReaderLike as Reader
+from agent.spans import Reading, Span, _Token
 from catalog.text import normalize_title
 
 if TYPE_CHECKING:
-    from agent.reading import Reader, Reading, _Token
     from catalog.models import Catalog
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,6 @@ def context_titles(reader: Reader, text: str, tokens: list[_Token], reading: Rea
     """Words that name a suggestion in context, however loosely written: "Home alone 2" for
     Home Alone 2: Lost in New York, "spiderman" for Spider-Man: Homecoming, "Death Wish" for
     the remake just suggested. The context decides between same-named films."""
-    from agent.reading import Span
 
     if not context:
         return
@@ -127,7 +127,6 @@ def sequels(reader: Reader, text: str, reading: Reading) -> None:
 def listed_titles(reader: Reader, text: str, tokens: list[_Token], reading: Reading) -> None:
     """A title joined to a found one by ',' / 'and' / 'or' is a title even when written in
     lower case or as a genre-like word ("the dark knight and inception", "Alien, Aliens")."""
-    from agent.reading import Span
 
     changed = True
     while changed:
