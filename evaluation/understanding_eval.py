@@ -46,12 +46,20 @@ MODES = ("auto", "observe", "send")
 
 # ---- the set ----------------------------------------------------------------------------------
 SPLITS = ("all", "dev", "test")
+DEV_EXTRA = Path("tests/data/understanding_dev_extra.jsonl")
+"""Fresh development messages (every one marked `"split": "dev"`), read with the set by default."""
 
 
 def split_of(row_id: str) -> str:
     """'dev' or 'test': a fixed half by id hash. The reader's rules were tuned by reading the
     dev half's errors only; the test half is the held-out number."""
     return "dev" if int(hashlib.sha256(row_id.encode()).hexdigest(), 16) % 2 == 0 else "test"
+
+
+def row_split(row: dict[str, Any]) -> str:
+    """A row's split: its explicit `split` field ("dev" or "test") wins over the id hash."""
+    explicit = row.get("split")
+    return explicit if explicit in ("dev", "test") else split_of(row["id"])
 
 
 def load_set(path: Path | str) -> list[dict[str, Any]]:
@@ -111,6 +119,8 @@ def check_set(rows: list[dict[str, Any]], catalog: Catalog) -> list[str]:
             bad_cards = [c for c in turn.get("cards") or [] if c not in titles]
             if bad_cards:
                 bad(f"{rid}: cards not in the catalog: {bad_cards}")
+        if "split" in r and r["split"] not in ("dev", "test"):
+            bad(f"{rid}: split {r['split']!r} is not dev or test")
         if gold.get("intent") not in INTENTS:
             bad(f"{rid}: intent {gold.get('intent')!r} not in {INTENTS}")
         unknown_keys = set(gold) - {"intent", *FIELDS, *YEAR_FIELDS, *EXTRA_FIELDS}
@@ -411,12 +421,14 @@ def resolve_mode(mode: str) -> str:
 def run_understanding(set_path: Path | str, settings: Any, *, backend: LLMBackend | None = None,
                       catalog: Catalog | None = None, mode: str = "auto",
                       limit: int | None = None, tools: list[str] | None = None,
-                      split: str = "all",
+                      split: str = "all", extra: Iterable[Path | str] = (),
                       progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
-    """Score the agent's reading of every message in the set; JSON-ready results."""
+    """Score the agent's reading of every message in the set (and the `extra` files read
+    after it); JSON-ready results."""
     from catalog.loading import load_catalog
 
-    rows = [r for r in load_set(set_path) if split in ("all", split_of(r["id"]))][:limit]
+    every = [r for path in (set_path, *extra) for r in load_set(path)]
+    rows = [r for r in every if split in ("all", row_split(r))][:limit]
     catalog = catalog or load_catalog(CATALOG, settings.resolved_cache_dir(), settings.data_dir)
     mode = resolve_mode(mode)
     with tempfile.TemporaryDirectory(prefix="convrec-understanding-") as tmp:
@@ -436,7 +448,8 @@ def run_understanding(set_path: Path | str, settings: Any, *, backend: LLMBacken
                  for s in SOURCES if any(r["source"] == s for r in rows)}
     backend_name = getattr(counter.inner, "name", settings.backend)
     return {
-        "config": {"set": str(set_path), "split": split, "catalog": CATALOG, "mode": mode,
+        "config": {"set": str(set_path), "extra": [str(x) for x in extra], "split": split,
+                   "catalog": CATALOG, "mode": mode,
                    "limit": limit,
                    "backend": backend_name, "model": settings.model, "tools": tools},
         "overall": score(rows, preds), "by_source": by_source,
@@ -456,7 +469,8 @@ def understanding_table(results: dict[str, Any]) -> str:
     """A compact text table of the headline numbers (overall and per source)."""
     parts = [("overall", results["overall"]), *results["by_source"].items()]
     head = f"{'field':<18}" + "".join(f"{name:>24}" for name, _ in parts)
-    lines = [f"understanding set: {results['config']['set']} (mode {results['config']['mode']}, "
+    extra = "".join(f" + {x}" for x in results["config"].get("extra") or [])
+    lines = [f"understanding set: {results['config']['set']}{extra} (mode {results['config']['mode']}, "
              f"backend {results['config']['backend']})",
              head, f"{'':<18}" + "".join(f"{'P / R / F1':>24}" for _ in parts)]
     for k in (*FIELDS, *YEAR_FIELDS, "mentions"):
@@ -479,6 +493,14 @@ def understanding_table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _extra_files(args: argparse.Namespace) -> list[Path]:
+    """--extra unless --no-extra; the default file only where it exists (run from the repo)."""
+    extra: Path = args.extra
+    if args.no_extra or (extra == DEV_EXTRA and not extra.is_file()):
+        return []
+    return [extra]
+
+
 def cmd_understanding(args: argparse.Namespace) -> int:
     """Run `convrec eval understanding`; prints the table, writes JSON with --json."""
     from agent.settings_flags import settings_from_args
@@ -499,7 +521,8 @@ def cmd_understanding(args: argparse.Namespace) -> int:
 
     results = run_understanding(args.set_path, settings, backend=_backend_for(settings, catalog),
                                 catalog=catalog, mode=args.mode, limit=args.limit,
-                                tools=args.tools, progress=progress, split=args.split)
+                                tools=args.tools, progress=progress, split=args.split,
+                                extra=_extra_files(args))
     print(understanding_table(results))
     if args.json_out:
         args.json_out.parent.mkdir(parents=True, exist_ok=True)
@@ -514,6 +537,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", type=Path, dest="set_path",
                    default=Path("tests/data/understanding_set.jsonl"),
                    help="labelled JSONL (default tests/data/understanding_set.jsonl)")
+    p.add_argument("--extra", type=Path, default=DEV_EXTRA,
+                   help="more labelled JSONL read after --set (default "
+                        f"{DEV_EXTRA}: fresh messages, all in the dev split)")
+    p.add_argument("--no-extra", action="store_true",
+                   help="score --set alone (the old dev split: --split dev --no-extra)")
     p.add_argument("--mode", choices=MODES, default="auto",
                    help="feed messages with Session.observe, or send (auto: observe if present)")
     p.add_argument("--limit", type=int, default=None, help="score only the first N messages")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from pathlib import Path
@@ -16,12 +17,16 @@ from evaluation.understanding_eval import (
     check_set,
     diff_profiles,
     load_set,
+    row_split,
     run_understanding,
     sample_redial_turns,
     score,
 )
 
 SET = Path(__file__).parent / "data" / "understanding_set.jsonl"
+EXTRA = Path(__file__).parent / "data" / "understanding_dev_extra.jsonl"
+TEST_IDS = (135, "02f377e6d687282ba97c64e3a5c1052ac7b1bdca017be03d1ab9ac857a35e9ef")
+"""The held-out test split as it was before the extra dev file: count and sha256 of its ids."""
 FORCED = {"rd-858-0", "rd-858-12", "rd-10238-6", "rd-10238-8", "rd-10238-10"}
 
 
@@ -68,7 +73,7 @@ def test_redial_rows_are_the_real_turns(rows: list[dict], shared_data: Path) -> 
 
 
 def _row(rid: str, gold: dict, tags: list[str], source: str = "everyday") -> dict:
-    full = {"intent": "prefs", **{k: [] for k in FIELDS}, "year_min": None, "year_max": None}
+    full: dict[str, object] = {"intent": "prefs", **{k: [] for k in FIELDS}, "year_min": None, "year_max": None}
     full.update(gold)
     return {"id": rid, "source": source, "tags": tags, "context": [], "text": "x", "gold": full}
 
@@ -166,3 +171,25 @@ def test_scorer_runs_on_a_slice_with_the_scripted_backend(rows: list[dict], tmp_
     assert results["by_source"]["everyday"]["n"] + results["by_source"]["redial-dev"]["n"] == 7
     titles = {i.display_title for i in redial_catalog.items.values()}
     assert all(t in titles for m in results["messages"] for t in m["liked_titles"])
+
+
+def test_test_split_is_unchanged_and_extra_rows_are_dev(rows: list[dict],
+                                                      redial_catalog: Catalog) -> None:
+    extra = load_set(EXTRA)
+    test_ids = sorted(r["id"] for r in rows + extra if row_split(r) == "test")
+    assert (len(test_ids), hashlib.sha256("\n".join(test_ids).encode()).hexdigest()) == TEST_IDS
+    assert len(extra) >= 100 and all(r["split"] == "dev" for r in extra)
+    assert check_set(extra, redial_catalog) == []
+    assert not {r["text"] for r in extra} & {r["text"] for r in rows}
+    assert not {r["id"] for r in extra} & {r["id"] for r in rows}
+
+
+def test_explicit_split_overrides_the_hash(redial_catalog: Catalog) -> None:
+    hashed = {rid: row_split({"id": rid}) for rid in ("a", "b", "c", "d", "e", "f")}
+    assert set(hashed.values()) == {"dev", "test"}
+    for rid, split in hashed.items():
+        other = "dev" if split == "test" else "test"
+        assert row_split({"id": rid, "split": other}) == other
+    broken = [{"id": "x", "source": "everyday", "tags": [], "context": [], "text": "hi",
+               "split": "train", "gold": {"intent": "chat"}}]
+    assert any("split" in p for p in check_set(broken, redial_catalog))
