@@ -131,7 +131,8 @@ QUESTION_CUES = re.compile(r"\b(have you (seen|watched)|do you know|did you see|
 REACT_SEEN = re.compile(
     r"\b(seen (it|that|this|them|both|all)|already seen|i'?ve seen|have seen|i saw (it|that)|"
     r"watched (it|that|this|them)|seen that one|seen the (first|second|third|last)|"
-    r"(it|that) was (ok|okay|alright|fine|decent))\b",
+    r"(it|that) was (ok|okay|alright|fine|decent)|"
+    r"(seen|watched) (just |pretty much )?(about |almost )?(all|every)( of)?( the| them| those)?)\b",
     re.IGNORECASE)
 REACT_LIKED = re.compile(
     r"\b(sounds? (good|great|fun|interesting|intriguing|awesome|perfect|cool|nice|amazing)|"
@@ -144,12 +145,17 @@ REACT_LIKED = re.compile(
     r"it'?s good|that'?s a good one|good suggestion|yes please|(is|was|were|are) (a |an )?(so |"
     r"very |really |pretty )?(great|good|awesome|amazing|funny|hilarious|fun)|more like|rewatch\w*|"
     r"watch it again|dig (that|it)|look (that|it) up|"
-    r"wanted to (see|watch) (it|that))\b", re.IGNORECASE)
+    r"wanted to (see|watch) (it|that)|(should|must|gotta|might|want to) (watch|see|check|try)|"
+    r"(more|films?|movies?|ones?|something|anything) like (that|this|it)|"
+    r"(is|was) (a|an) (true |real |total |great )?clas+ic|mine too|"
+    r"(very|really|such a|so|pretty) (good|great|awesome|fun) (movie|film|one))\b",
+    re.IGNORECASE)
 REACT_DISLIKED = re.compile(
     r"\b(not my (thing|cup of tea|style|taste|type)|not (that|this) one|not for me|not that|"
     r"nope|no thanks|no thank you|not interested|(don'?t|do not) like (it|that|them)|"
     r"(didn'?t|did not) (like|enjoy|care for)|"
-    r"hated (it|that)|not a fan|pass on|something else|not really|meh|boring|"
+    r"hated (it|that)|not a fan|(was ?n[o'’]?t|was not|not|am not|i'?m not) (really )?(a )?"
+    r"(huge|big|great|real) fan(?! of)|pass on|something else|not really|meh|boring|"
     r"(was|were|is) (bad|terrible|awful|boring))\b", re.IGNORECASE)
 REACT_UNSEEN = UNSEEN_CUES
 
@@ -220,3 +226,8 @@ actually thought already series lot lots maybe plus also wow omg ok okay hmm umm
 favorite favourite favorites favourites enjoy enjoyed liked loved hate hated mind both
 """.split())
 """Everyday words: a lower-case title made only of these is never read as a title."""
+
+CALENDAR_WORDS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                            "sunday", "january", "february", "march", "april", "june", "july",
+                            "august", "september", "october", "november", "december"})
+"""Capitalised by grammar, not because they name a film ("How was your Monday?")."""

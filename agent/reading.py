@@ -30,8 +30,11 @@ _TASTE_BEFORE = re.compile(r"\b(like[sd]?|love[sd]?|seen|saw|watched|enjoyed|fav
 _NAMED_BEFORE = re.compile(r"\b((the|a|that) (movie|film)( called)?|called|titled)\s+$",
                            re.IGNORECASE)
 """'the movie get out': everyday words named as a film."""
-_TASTE_AFTER = re.compile(r"^\W*(is|was|are|were)\s+(my\s+)?(favou?rite|great|good|awesome|amazing|"
-                          r"the best|so good|hilarious|brilliant)", re.IGNORECASE)
+_TASTE_AFTER = re.compile(r"^\W*(is|was|are|were)\s+(my\s+)?((so|really|very|way|pretty|such|"
+                          r"a|an|totally|kinda|just)\s+)*(favou?rite|great|good|awesome|amazing|"
+                          r"the best|hilarious|brilliant|classic|overrated|underrated|terrible|"
+                          r"awful|boring|bad|too long|too slow|sick|amazing|perfect)\b",
+                          re.IGNORECASE)
 _QUOTED = re.compile(r"[\"“”‘’«»]([^\"“”«»]{2,80})[\"“”’«»]")
 _MAX_TITLE_WORDS = 10
 _SMALL_WORDS = {"of", "the", "a", "an", "and", "in", "on", "to", "at", "for", "with", "from",
@@ -227,6 +230,10 @@ class Reader:
             if ids and len(ids) == 1 and items[ids[0]].year and \
                     abs(items[ids[0]].year - year) <= 10 and window[0].capital:
                 return window[0].start, ids[0]
+            nearest = rules.nearest_year(items, list(ids), year) if ids and len(ids) > 1 \
+                and window[0].capital else None
+            if nearest:
+                return window[0].start, nearest
         return None
 
     @staticmethod
@@ -283,7 +290,8 @@ class Reader:
         if not all(t.capital for t in window if t.text.lower() not in _SMALL_WORDS):
             return False
         words = key.split()
-        if all(w in lx.COMMON_WORDS or w in lx.GENRE_WORDS for w in words) and len(words) < 2:
+        if all(w in lx.COMMON_WORDS or w in lx.GENRE_WORDS or w in lx.CALENDAR_WORDS
+               for w in words) and len(words) < 2:
             return False
         sentence_start = i == 0 or text[:window[0].start].rstrip()[-1:] in ".!?"
         return not (sentence_start and len(words) == 1)
@@ -300,7 +308,8 @@ class Reader:
         if re.search(r"\b(i am|i'm|im|my name is|call me|this is)\s+$", text[:window[0].start],
                      re.IGNORECASE):
             return False  # "Hi, I'm Michael" introduces a person
-        everyday = all(w in lx.COMMON_WORDS or w in lx.GENRE_WORDS for w in words)
+        everyday = all(w in lx.COMMON_WORDS or w in lx.GENRE_WORDS or w in lx.CALENDAR_WORDS
+                       for w in words)
         capital = all(t.capital for t in window if t.text.lower() not in _SMALL_WORDS)
         sentence_start = i == 0 or text[:window[0].start].rstrip()[-1:] in ".!?"
         if slot == "liked_title" and len(tokens) <= len(window) + 2:
@@ -310,12 +319,15 @@ class Reader:
         whole = len(window) >= 0.6 * len(tokens)
         if everyday:
             named = len(words) >= 2 and bool(_NAMED_BEFORE.search(text[:window[0].start]))
-            return named or (capital and not sentence_start and (len(words) >= 2 or cue))
+            judged = len(words) >= 2 and bool(_TASTE_AFTER.search(text[window[-1].end:]))
+            if len(words) == 1 and key in rules.PRONOUNS and not _TASTE_BEFORE.search(
+                    text[:window[0].start]):
+                return False  # "It was a great movie" says nothing of the film "It"
+            return named or judged or (capital and not sentence_start and (len(words) >= 2 or cue))
         if capital:
             return True
         if len(words) == 1:
-            article = text[:window[0].start].lower().endswith(("the ", "a ", "an ", "first ",
-                                                               "original "))
+            article = text[:window[0].start].lower().endswith(("the ", "first ", "original "))
             return cue or (len(key) >= 5 and (article or len(tokens) <= 3))
         rare = all(w not in lx.COMMON_WORDS for w in words)
         return cue or whole or rare
@@ -327,6 +339,8 @@ class Reader:
             if (len(key) < 6 or not tok.capital or key in lx.COMMON_WORDS or key in lx.GENRE_WORDS
                     or not self._free(reading, tok.start, tok.end) or key in self.surnames):
                 continue
+            if rules.modifies_next_noun(text, tok.end):
+                continue  # "Japanese chicks": an adjective, not "Japanese Story"
             hits = self._word_index().get(key, [])
             if len(hits) == 1:
                 reading.spans.append(Span("title", tok.text, tok.start, tok.end, hits[0]))
@@ -415,7 +429,8 @@ class Reader:
             sentence_start = i == 0 or text[:tok.start].rstrip()[-1:] in ".!?"
             common = key in lx.COMMON_WORDS or key in lx.GENRE_WORDS or \
                 text[:tok.start].lower().endswith(("the ", "of the ")) or \
-                text[tok.end:].lower().startswith((" of ", " and the "))
+                text[tok.end:].lower().startswith((" of ", " and the ")) or \
+                bool(re.match(r"\s+\d", text[tok.end:]))
             asked = slot == "person" and len(tokens) <= 3
             whose = not tok.capital and not common and len(key) >= 5 and not self._lookup(key) \
                 and rules.lower_surname_ok(text, tok.start, tok.end)
@@ -548,8 +563,10 @@ class Reader:
                 span.label, span.sure = "neutral", False  # asked about, not a taste
                 continue
             negative = bool(lx.NEGATIVE_CUES.search(_strip_idioms(before)))
-            negative_after = bool(re.search(r"^\W*(\w+\W+){0,3}(was|is|were)\s+(bad|terrible|"
-                                            r"awful|boring|overrated|not good)", after, re.I))
+            negative_after = bool(re.search(r"^\W*(\w+\W+){0,3}(was|is|were)\s+((so|really|very|"
+                                            r"way|pretty|kinda|totally)\s+)*(bad|terrible|"
+                                            r"awful|boring|overrated|not good|too long|too slow)",
+                                            after, re.I))
             positive = bool(lx.POSITIVE_CUES.search(before + after))
             if span.kind == "title":
                 if lx.UNSEEN_CUES.search(before) or re.match(

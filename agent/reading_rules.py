@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from agent import lexicon as lx
 from agent.spans import ReaderLike as Reader
@@ -26,10 +26,14 @@ _SEQUEL_AFTER = re.compile(r"^\s*(?:part|episode|chapter|vol\.?|volume|no\.?)?\s
 _LIST_JOIN = re.compile(r"^\s*(?:,\s*(?:and|&|or)?|and|&|or|plus|as well as)\s+", re.IGNORECASE)
 _NEWEST = re.compile(r"\b(new|newer|newest|latest|recent|remake|reboot|\d{4})\b(\s+[\w'’-]+){0,3}"
                      r"\s*(movie|film|version|one)?\s*$", re.IGNORECASE)
+_NEWEST_AFTER = re.compile(r"\s+(remake|reboot|re-?make)\b", re.IGNORECASE)
+"""'the ghostbusters remake': the newest film of that title."""
 _OLDEST = re.compile(r"\b(original|old|older|oldest|classic)\b(\s+[\w'’-]+){0,2}\s*$",
                      re.IGNORECASE)
 _PRONOUNS = {"i", "me", "it", "you", "we", "us", "he", "she", "him", "her", "they", "them",
              "this", "that", "those", "these", "a", "an", "the", "so", "too", "also"}
+PRONOUNS = frozenset(_PRONOUNS)
+"""Words that refer, never name a film by themselves."""
 _SURNAME_LOWER_AFTER = re.compile(r"^(['’]s)?\s+(movies|films|flicks|stuff|work|ones)\b",
                                   re.IGNORECASE)
 _SURNAME_LOWER_BEFORE = re.compile(r"\b(by|with|starring|directed by|from)\s+$", re.IGNORECASE)
@@ -167,16 +171,39 @@ def remakes(reader: Reader, text: str, reading: Reading) -> None:
     for span in reading.of_kind("title"):
         if not span.value or re.search(r"\(\s*\d{4}\s*\)", span.text):
             continue
-        ids = [i for i in reader.linker._titles.get(normalize_title(span.text), ())
+        key = normalize_title(span.text)
+        ids = [i for i in dict.fromkeys([*reader.linker._titles.get(key, ()),
+                                         *reader.linker._aliases.get(key, ())])
                if items[i].year]
         if len(ids) < 2:
             continue
         before = text[max(0, span.start - 40):span.start]
         before = re.split(r"[.!?;,]", before)[-1]
-        if _NEWEST.search(before):
+        if _NEWEST.search(before) or _NEWEST_AFTER.match(text[span.end:]):
             span.value = max(ids, key=lambda i: items[i].year or 0)
         elif _OLDEST.search(before):
             span.value = min(ids, key=lambda i: items[i].year or 9999)
+
+
+def nearest_year(items: dict[str, Any], ids: list[str], year: int,
+                 window: int = 5) -> str | None:
+    """The one film of `ids` dated closest to `year` (within `window` years, and strictly
+    closer than every other): "Cinderella (1947)" is the 1950 film, not the 2015 one."""
+    dated = sorted((abs(items[i].year - year), i) for i in ids if items[i].year)
+    if not dated or dated[0][0] > window or (len(dated) > 1 and dated[1][0] == dated[0][0]):
+        return None
+    return dated[0][1]
+
+
+def modifies_next_noun(text: str, end: int) -> bool:
+    """The word ending at `end` is followed by a lower-case content word (it qualifies that
+    noun: "Japanese chicks" is no partial title of "Japanese Story")."""
+    m = re.match(r"\s+([a-z][a-z'’]+)\b", text[end:])
+    if m is None:
+        return False
+    word = m.group(1)
+    return word not in lx.COMMON_WORDS and len(word) >= 3 and \
+        word not in ("and", "the", "was", "is", "are", "were", "too", "so")
 
 
 def lower_surname_ok(text: str, start: int, end: int) -> bool:

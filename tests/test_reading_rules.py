@@ -165,3 +165,50 @@ def test_a_shortened_first_name_before_a_known_surname(reader: Reader) -> None:
     assert [s.value for s in reader.read("leo dicaprio is great").of_kind("person")] == [
         "person:Leonardo DiCaprio"]
     assert not reader.read("the dicaprio thing").of_kind("person")
+
+
+def test_lower_case_title_judged_after_it(reader: Reader) -> None:
+    """'<title> is/was <judgement>' marks a lower-case title, everyday words included."""
+    read = reader.read("honestly mean girls was totally overrated")
+    assert _titles(reader, read) == [("Mean Girls (2004)", "disliked")]
+    read = reader.read("inception is a classic")
+    assert _titles(reader, read) == [("Inception (2010)", "liked")]
+    # a pronoun before a judgement is no film "It"
+    read = reader.read("I loved Heat (1995) It was a great movie")
+    assert _titles(reader, read) == [("Heat (1995)", "liked")]
+
+
+def test_stated_year_picks_the_nearest_film_of_that_title(reader: Reader) -> None:
+    read = reader.read("Something like Cinderella (1948) please")
+    assert [t for t, _ in _titles(reader, read)] == ["Cinderella (1950)"]
+    read = reader.read("Something like Cinderella (1930) please")  # nothing within 5 years
+    assert _titles(reader, read) == []
+
+
+def test_remake_after_the_title_is_the_newest(reader: Reader) -> None:
+    read = reader.read("the ghostbusters remake was awful")
+    assert [t for t, _ in _titles(reader, read)] == ["Ghostbusters (2016)"]
+
+
+def test_words_that_are_no_titles_or_people(reader: Reader) -> None:
+    for text in ("We threw a party for my brother", "Anything with Japanese actors is great",
+                 "Fast 8 was fun"):
+        read = reader.read(text)
+        assert not read.of_kind("person"), text
+        assert all(s.value != reader.linker.link_title("The Party (1968)")
+                   for s in read.of_kind("title")), text
+        assert ("Japanese Story (2003)", "liked") not in _titles(reader, read), text
+    read = reader.read("How was your Monday?", role="assistant")
+    assert _titles(reader, read) == []
+
+
+def test_reactions_in_everyday_words(reader: Reader) -> None:
+    heat = _id(reader, "Heat (1995)")
+    for text, label in (("Yes. I'm not a big fan", "disliked"),
+                        ("yeah really good movie", "liked"),
+                        ("a true classic, mine too", "liked"),
+                        ("I haven't. I should watch it", "liked"),
+                        ("Give me more like that one", "liked"),
+                        ("We have watched just about all of them", "seen")):
+        assert reader.read(text, context_items=[heat]).reaction == label, text
+    assert reader.read("Not a big fan of Tom Hanks", context_items=[heat]).reaction != "disliked"

@@ -73,7 +73,8 @@ def test_redial_rows_are_the_real_turns(rows: list[dict], shared_data: Path) -> 
 
 
 def _row(rid: str, gold: dict, tags: list[str], source: str = "everyday") -> dict:
-    full: dict[str, object] = {"intent": "prefs", **{k: [] for k in FIELDS}, "year_min": None, "year_max": None}
+    full: dict[str, object] = {"intent": "prefs", **{k: [] for k in FIELDS}, "year_min": None,
+                               "year_max": None}
     full.update(gold)
     return {"id": rid, "source": source, "tags": tags, "context": [], "text": "x", "gold": full}
 
