@@ -116,6 +116,7 @@ class Reader:
                 span.label = "suggested"
             return reading
         rules.context_titles(self, text, tokens, reading, context_items or [])
+        rules.whole_title_lists(self, text, reading)
         self._titles_plain(text, tokens, reading, slot)
         self._people(text, tokens, reading, slot)
         self._partial_titles(text, tokens, reading)
@@ -375,7 +376,8 @@ class Reader:
                 if not self._free(reading, start, end):
                     continue
                 key = normalize_title(text[start:end])
-                if len(key) < 6 or all(w in lx.COMMON_WORDS for w in key.split()) or \
+                if len(key) < 6 or len(key.split()) < 2 or \
+                        all(w in lx.COMMON_WORDS for w in key.split()) or \
                         window[-1].text.lower() in _SMALL_WORDS | {"was", "are", "were"}:
                     continue
                 lower_ok = any(w not in lx.COMMON_WORDS and w not in lx.GENRE_WORDS

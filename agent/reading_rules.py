@@ -164,6 +164,43 @@ def listed_titles(reader: Reader, text: str, tokens: list[_Token], reading: Read
                     break
 
 
+_LIST_CUE = re.compile(r"\b(lik(e|es|ed)|lov(e|es|ed)|enjoyed|watched|seen|saw|such as)\s+",
+                       re.IGNORECASE)
+_ABOUT_FILMS = re.compile(r"\b(movies?|films?|flicks?|stuff|ones|watched|seen|saw|pixar|disney|"
+                          r"classics?|favou?rites?)\b", re.IGNORECASE)
+_LIST_SEP = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s(?:and|or|&)\s)\s*", re.IGNORECASE)
+
+
+def whole_title_lists(reader: Reader, text: str, reading: Reading) -> None:
+    """'I liked get out and us': after a taste verb, a list of two or more parts that runs to
+    the end of the sentence, every part of it a whole catalog title, names those films (even
+    when each is an everyday word)."""
+    if not _ABOUT_FILMS.search(text):
+        return  # "I like dogs and cats" is no list of films
+    for cue in _LIST_CUE.finditer(text):
+        stop = re.search(r"[.!?;]|$", text[cue.end():])
+        end = cue.end() + (stop.start() if stop else 0)
+        seps = list(_LIST_SEP.finditer(text, cue.end(), end))
+        bounds = [cue.end(), *[x for m in seps for x in (m.start(), m.end())], end]
+        parts = [(bounds[k], bounds[k + 1]) for k in range(0, len(bounds), 2)]
+        if len(parts) < 2:
+            continue
+        found: list[Span] = []
+        for a, b in parts:
+            raw = text[a:b].strip()
+            key = normalize_title(raw)
+            if not key or key in _PRONOUNS or key.isdigit() or reader._is_person_key(key) \
+                    or key in lx.GENRE_WORDS or not reader._free(reading, a, b):
+                break
+            ids = reader._lookup(key)
+            item_id = reader._pick(ids, None, strict=False) if ids else None
+            if not item_id:
+                break
+            found.append(Span("title", raw, a, a + len(raw), item_id))
+        else:
+            reading.spans.extend(found)
+
+
 def remakes(reader: Reader, text: str, reading: Reading) -> None:
     """'the new Death Wish' is the newest film of that title, 'the original Death Wish' the
     oldest (only where the title names several films and no year is written)."""

@@ -212,3 +212,11 @@ def test_reactions_in_everyday_words(reader: Reader) -> None:
                         ("We have watched just about all of them", "seen")):
         assert reader.read(text, context_items=[heat]).reaction == label, text
     assert reader.read("Not a big fan of Tom Hanks", context_items=[heat]).reaction != "disliked"
+
+
+def test_a_whole_list_of_titles_after_a_taste_verb(reader: Reader) -> None:
+    read = reader.read("we love disney stuff like up and inside out")
+    assert [t for t, _ in _titles(reader, read)] == ["Up (2009)", "Inside Out (2015)"]
+    for text in ("I like dogs and cats", "i love action and comedy movies",
+                 "ive seen it like a million times"):
+        assert _titles(reader, reader.read(text)) == [], text
