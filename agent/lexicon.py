@@ -148,14 +148,17 @@ REACT_LIKED = re.compile(
     r"wanted to (see|watch) (it|that)|(should|must|gotta|might|want to) (watch|see|check|try)|"
     r"(more|films?|movies?|ones?|something|anything) like (that|this|it)|"
     r"(is|was) (a|an) (true |real |total |great )?clas+ic|mine too|"
-    r"(very|really|such a|so|pretty) (good|great|awesome|fun) (movie|film|one))\b",
+    r"(very|really|such a|so|pretty) (good|great|awesome|fun) (movie|film|one)|"
+    r"give (it|that|them|those) a (try|shot|go|watch)|one of the best|best (movie|film)s? ever)\b",
     re.IGNORECASE)
 REACT_DISLIKED = re.compile(
     r"\b(not my (thing|cup of tea|style|taste|type)|not (that|this) one|not for me|not that|"
     r"nope|no thanks|no thank you|not interested|(don'?t|do not) like (it|that|them)|"
     r"(didn'?t|did not) (like|enjoy|care for)|"
     r"hated (it|that)|not a fan|(was ?n[o'’]?t|was not|not|am not|i'?m not) (really )?(a )?"
-    r"(huge|big|great|real) fan(?! of)|pass on|something else|not really|meh|boring|"
+    r"(huge|big|great|real) fan(?! of)|too \w+ for me|ugh|(way|far|much|a bit|kinda) too "
+    r"(long|slow|boring|sappy|scary|cheesy|violent|dark|sad|silly|weird|gory|predictable)|"
+    r"pass on|something else|not really|meh|boring|"
     r"(was|were|is) (bad|terrible|awful|boring))\b", re.IGNORECASE)
 REACT_UNSEEN = UNSEEN_CUES
 

@@ -220,3 +220,12 @@ def test_a_whole_list_of_titles_after_a_taste_verb(reader: Reader) -> None:
     for text in ("I like dogs and cats", "i love action and comedy movies",
                  "ive seen it like a million times"):
         assert _titles(reader, reader.read(text)) == [], text
+
+
+def test_more_reactions_to_a_suggestion(reader: Reader) -> None:
+    heat = _id(reader, "Heat (1995)")
+    for text, label in (("ugh no, too sappy for me", "disliked"),
+                        ("that movie was way too long", "disliked"),
+                        ("I'll give it a try", "liked"),
+                        ("it's one of the best movies ever", "liked")):
+        assert reader.read(text, context_items=[heat]).reaction == label, text
