@@ -35,6 +35,9 @@ _TASTE_AFTER = re.compile(r"^\W*(is|was|are|were)\s+(my\s+)?((so|really|very|way
                           r"the best|hilarious|brilliant|classic|overrated|underrated|terrible|"
                           r"awful|boring|bad|too long|too slow|sick|amazing|perfect)\b",
                           re.IGNORECASE)
+_PLACE_THE = re.compile(r"\b(all|on|in|at|into|from|over|under|around|through|across)\s+the\s+$",
+                        re.IGNORECASE)
+"""'all the others', 'on the radio': a lower-case word after these is a noun, not a title."""
 _QUOTED = re.compile(r"[\"“”‘’«»]([^\"“”«»]{2,80})[\"“”’«»]")
 _MAX_TITLE_WORDS = 10
 _SMALL_WORDS = {"of", "the", "a", "an", "and", "in", "on", "to", "at", "for", "with", "from",
@@ -328,7 +331,8 @@ class Reader:
         if capital:
             return True
         if len(words) == 1:
-            article = text[:window[0].start].lower().endswith(("the ", "first ", "original "))
+            article = text[:window[0].start].lower().endswith(("the ", "first ", "original ")) \
+                and not _PLACE_THE.search(text[:window[0].start])
             return cue or (len(key) >= 5 and (article or len(tokens) <= 3))
         rare = all(w not in lx.COMMON_WORDS for w in words)
         return cue or whole or rare

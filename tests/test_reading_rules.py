@@ -229,3 +229,11 @@ def test_more_reactions_to_a_suggestion(reader: Reader) -> None:
                         ("I'll give it a try", "liked"),
                         ("it's one of the best movies ever", "liked")):
         assert reader.read(text, context_items=[heat]).reaction == label, text
+
+
+def test_lower_case_word_after_a_place_phrase_is_no_title(reader: Reader) -> None:
+    for text in ("You may like that one if you liked all the others.",
+                 "I heard a song on the radio"):
+        assert _titles(reader, reader.read(text)) == [], text
+    assert [t for t, _ in _titles(reader, reader.read("I loved the others"))] == \
+        ["The Others (2001)"]
