@@ -143,9 +143,15 @@ REACT_LIKED = re.compile(
     r"loved (it|that|them|those)|liked (it|that|them|those)|great (pick|choice|idea|suggestion)|"
     r"perfect|good (one|choice|pick|idea)|those were good|that was good|it was good|"
     r"it'?s good|that'?s a good one|good suggestion|yes please|(is|was|were|are) (a |an )?(so |"
-    r"very |really |pretty )?(great|good|awesome|amazing|funny|hilarious|fun)|more like|rewatch\w*|"
+    r"very |really |pretty |just as |just )?(great|good|awesome|amazing|funny|hilarious|fun)|"
+    r"more like|rewatch\w*|"
     r"watch it again|dig (that|it)|look (that|it) up|"
-    r"wanted to (see|watch) (it|that)|(should|must|gotta|might|want to) (watch|see|check|try)|"
+    r"wanted to (see|watch) (it|that)|(should|must|gotta|might|may|want to)( have to)? "
+    r"(watch|see|check|try)|(i'?ll|i will) do (that|it)|(love|like) to (watch|see) (it|that|them)|"
+    r"(love[sd]?|enjoy(ed)?|like[sd]?) watching (those|them|it|that|this)|on my list|"
+    r"(seen|watched) and (loved|liked|enjoyed)|enjoyed (it|that|this|them|those|both)|"
+    r"loved both|liked both|another (great|good|awesome) (movie|one|film)|not (too |that |so )?bad|"
+    r"well made|(^|[.!?]\s*)(great|awesome|amazing|fantastic) (movie|film)|"
     r"(more|films?|movies?|ones?|something|anything) like (that|this|it)|"
     r"(is|was) (a|an) (true |real |total |great )?clas+ic|mine too|"
     r"(very|really|such a|so|pretty) (good|great|awesome|fun) (movie|film|one)|"
@@ -158,7 +164,8 @@ REACT_DISLIKED = re.compile(
     r"hated (it|that)|not a fan|(was ?n[o'’]?t|was not|not|am not|i'?m not) (really )?(a )?"
     r"(huge|big|great|real) fan(?! of)|too \w+ for me|ugh|(way|far|much|a bit|kinda) too "
     r"(long|slow|boring|sappy|scary|cheesy|violent|dark|sad|silly|weird|gory|predictable)|"
-    r"pass on|something else|not really|meh|boring|"
+    r"pass on|something else|not really|meh|boring|(does ?n[o'’]?t|does not|did ?n[o'’]?t) "
+    r"(look|sound) (good|great|interesting|fun)|"
     r"(was|were|is) (bad|terrible|awful|boring))\b", re.IGNORECASE)
 REACT_UNSEEN = UNSEEN_CUES
 

@@ -237,3 +237,17 @@ def test_lower_case_word_after_a_place_phrase_is_no_title(reader: Reader) -> Non
         assert _titles(reader, reader.read(text)) == [], text
     assert [t for t, _ in _titles(reader, reader.read("I loved the others"))] == \
         ["The Others (2001)"]
+
+
+def test_reactions_accepting_or_refusing_a_suggestion(reader: Reader) -> None:
+    heat = _id(reader, "Heat (1995)")
+    for text, label in (("Okay, I will do that. Do you have one more?", "liked"),
+                        ("I may have to watch that!", "liked"),
+                        ("I did. That was just as awesome.", "liked"),
+                        ("Another great movie! Suggest another please.", "liked"),
+                        ("Lol! I love the old ones! Great movie.", "liked"),
+                        ("That's not bad at all.", "liked"),
+                        ("yes i enjoyed that one", "liked"),
+                        ("No, it does not look good.", "disliked")):
+        assert reader.read(text, context_items=[heat]).reaction == label, text
+    assert reader.read("I want a good movie tonight", context_items=[heat]).reaction is None
