@@ -140,8 +140,12 @@ def _finite(value: Any) -> Any:
 
 
 def run_level(agents: Sequence[Agent], turns: int, calls: CallLog | None = None,
-              server_metrics: Callable[[], dict[str, float]] | None = None) -> dict[str, Any]:
+              server_metrics: Callable[[], dict[str, float]] | None = None,
+              tag: str = "load") -> dict[str, Any]:
     """Run one fresh session per agent, all started together, and summarise the level.
+
+    Users are `<tag>-<level>-<i>`: a run that compares engines tags each engine's levels apart,
+    so that no engine meets a user whom another engine's turns already taught (user memory).
 
     Session i plays `CONVERSATIONS[i % len(CONVERSATIONS)][:turns]`. A turn that raises ends its
     session and is counted in `failed_turns`; LLM calls that failed (and fell back) are counted
@@ -155,7 +159,7 @@ def run_level(agents: Sequence[Agent], turns: int, calls: CallLog | None = None,
     errors: list[str] = []
 
     def play(index: int) -> None:
-        session = agents[index].session(user_id=f"load-{n}-{index}")
+        session = agents[index].session(user_id=f"{tag}-{n}-{index}")
         script = CONVERSATIONS[index % len(CONVERSATIONS)][:turns]
         try:
             barrier.wait()

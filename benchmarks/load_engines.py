@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from benchmarks.load import (
-    CONVERSATIONS,
     LLM_TIMEOUT_S,
     SERIAL_NOTE,
     CallLog,
@@ -47,13 +46,14 @@ class Engine:
 def run_engines(agents: Sequence[Agent], backends: Sequence[CountingBackend],
                 engines: Sequence[Engine], levels: Sequence[int], turns: int, calls: CallLog,
                 make_backend: Callable[[Engine], LLMBackend], warmup: int = 1,
-                show: bool = False) -> dict[str, dict[str, Any]]:
+                show: bool = False, warm_sessions: int = 1) -> dict[str, dict[str, Any]]:
     """Load every engine at every level with the same agents, interleaved.
 
     The agents' counting backends are pointed at one engine at a time (`backends[i].inner`).
     Level by level, every engine runs once, in alternating order (A, B at one level, B, A at
     the next), so that a change in the machine's load during the run falls on both engines
-    alike instead of on whichever ran second. Each engine first gets `warmup` unmeasured turns.
+    alike instead of on whichever ran second. Each engine first gets `warmup` unmeasured turns
+    in `warm_sessions` concurrent sessions; every engine's sessions belong to its own users.
 
     Returns:
         {engine name: {"warmup_s", "levels": [run_level(...) per level]}}.
@@ -67,16 +67,17 @@ def run_engines(agents: Sequence[Agent], backends: Sequence[CountingBackend],
         point_at(engine)
         start = time.perf_counter()
         if warmup:
-            stage(f"{engine.name}: warm-up, {warmup} turn(s)", show)
-            session = agents[0].session(user_id=f"load-warmup-{engine.name}")
-            for text in CONVERSATIONS[0][:warmup]:
-                session.send(text)
+            # As many sessions as the server has slots, so that every slot holds the shared
+            # prompt prefixes before the measured levels (the steady state of a running server).
+            width = min(warm_sessions, len(agents))
+            stage(f"{engine.name}: warm-up, {width} session(s) x {warmup} turn(s)", show)
+            run_level(agents[:width], warmup, None, None, tag=f"warmup-{engine.name}")
         out[engine.name]["warmup_s"] = time.perf_counter() - start
     for k, n in enumerate(levels):
         for engine in (engines if k % 2 == 0 else list(reversed(engines))):
             point_at(engine)
             stage(f"{engine.name}: {n} concurrent session(s) x {turns} turn(s)", show)
-            level = run_level(agents[:n], turns, calls, engine.metrics)
+            level = run_level(agents[:n], turns, calls, engine.metrics, tag=f"load-{engine.name}")
             level["loadavg_after"] = list(os.getloadavg())
             stage(f"{engine.name}: {n} session(s): {level['turns_per_s']:.3f} turns/s, "
                   f"p95 {level['latency_s']['p95']:.2f} s", show)
@@ -228,7 +229,7 @@ def run_load_bench(settings: Settings, levels: Sequence[int], turns: int, *,
                                               catalog=catalog))
         setup["agents_s"] = time.perf_counter() - t
         runs = run_engines(agents, backends, started, levels, turns, calls, make_backend,
-                           warmup, show)
+                           warmup, show, warm_sessions=slots or default_slots(settings))
     results = {e.name: {"servers": {**e.servers, "store_url": store_url,
                                     "index_items_added": added},
                         "setup_s": {**e.setup_s, "warmup_s": runs[e.name]["warmup_s"]},

@@ -214,7 +214,8 @@ def test_engines_are_interleaved_level_by_level(ml100k: Catalog, real_home: Path
                                   tool_names=["cf_scoring", "kg_expansion"]) for b in backends]
     try:
         runs = run_engines(agents, backends, engines, [1, 2], 1, calls,
-                           lambda e: HttpBackend(e.url, model="fake"), warmup=1)
+                           lambda e: HttpBackend(e.url, model="fake"), warmup=1,
+                           warm_sessions=2)
     finally:
         for server, _ in servers:
             server.shutdown()
@@ -225,3 +226,9 @@ def test_engines_are_interleaved_level_by_level(ml100k: Catalog, real_home: Path
         assert all(lv["turns_completed"] == lv["sessions"] for lv in runs[name]["levels"])
         assert "loadavg_after" in runs[name]["levels"][0] and runs[name]["warmup_s"] > 0
     assert all(handler.requests > 0 for _, handler in servers)
+    # each engine's sessions (warm-up: as many as asked, together) belong to its own users,
+    # so that no engine meets a user another engine's turns taught (user memory)
+    users = {s["user_id"] for s in agents[0].store.list_sessions()}
+    for name in ("a", "b"):
+        assert {f"warmup-{name}-2-0", f"warmup-{name}-2-1", f"load-{name}-1-0",
+                f"load-{name}-2-0", f"load-{name}-2-1"} <= users
