@@ -36,7 +36,8 @@ PRONOUNS = frozenset(_PRONOUNS)
 """Words that refer, never name a film by themselves."""
 _SURNAME_LOWER_AFTER = re.compile(r"^(['’]s)?\s+(movies|films|flicks|stuff|work|ones)\b",
                                   re.IGNORECASE)
-_SURNAME_LOWER_BEFORE = re.compile(r"\b(by|with|starring|directed by|from)\s+$", re.IGNORECASE)
+_SURNAME_LOWER_BEFORE = re.compile(r"\b(by|with|starring|directed by|from|fan of)\s+$",
+                                   re.IGNORECASE)
 INTEREST_AFTER_UNSEEN = re.compile(
     r"\b(but|though|although)\b.*\b(look(s|ed)? (good|great|interesting|fun|cool|awesome)|"
     r"sounds? (good|great|interesting|fun|cool)|want(ed)? to (see|watch)|"
@@ -175,6 +176,7 @@ def whole_title_lists(reader: Reader, text: str, reading: Reading) -> None:
     """'I liked get out and us': after a taste verb, a list of two or more parts that runs to
     the end of the sentence, every part of it a whole catalog title, names those films (even
     when each is an everyday word)."""
+    _one_title_after_past_taste(reader, text, reading)
     if not _ABOUT_FILMS.search(text):
         return  # "I like dogs and cats" is no list of films
     for cue in _LIST_CUE.finditer(text):
@@ -199,6 +201,33 @@ def whole_title_lists(reader: Reader, text: str, reading: Reading) -> None:
             found.append(Span("title", raw, a, a + len(raw), item_id))
         else:
             reading.spans.extend(found)
+
+
+_TIME_OR_AMOUNT = frozenset({"last", "this", "next", "every", "all", "some", "many", "much", "lots",
+                             "yesterday", "today", "tonight", "once", "twice", "again", "with",
+                             "at", "on", "in", "for", "my", "our", "your", "his", "her"})
+"""'I watched last night': a time or an amount, not the title of the film."""
+_PAST_TASTE = re.compile(r"\b(loved|liked|enjoyed|watched|seen|saw)\s+", re.IGNORECASE)
+
+
+def _one_title_after_past_taste(reader: Reader, text: str, reading: Reading) -> None:
+    """'i enjoyed get out, it was creepy': everyday words of two or more, no pronoun among
+    them, right after a past taste verb and filling the clause, that are a whole title."""
+    for cue in _PAST_TASTE.finditer(text):
+        stop = re.search(r"[.,!?;]|$", text[cue.end():])
+        raw = text[cue.end():cue.end() + (stop.start() if stop else 0)].strip()
+        key = normalize_title(raw)
+        words = key.split()
+        first = raw.lower().split()[0] if raw else ""
+        if len(words) < 2 or any(w in _PRONOUNS or w.isdigit() for w in raw.lower().split()) \
+                or first in _TIME_OR_AMOUNT \
+                or reader._is_person_key(key) or key in lx.GENRE_WORDS \
+                or not reader._free(reading, cue.end(), cue.end() + len(raw)):
+            continue
+        ids = reader._lookup(key)
+        item_id = reader._pick(ids, None, strict=False) if ids else None
+        if item_id:
+            reading.spans.append(Span("title", raw, cue.end(), cue.end() + len(raw), item_id))
 
 
 def remakes(reader: Reader, text: str, reading: Reading) -> None:

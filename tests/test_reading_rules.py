@@ -251,3 +251,13 @@ def test_reactions_accepting_or_refusing_a_suggestion(reader: Reader) -> None:
                         ("No, it does not look good.", "disliked")):
         assert reader.read(text, context_items=[heat]).reaction == label, text
     assert reader.read("I want a good movie tonight", context_items=[heat]).reaction is None
+
+
+def test_one_everyday_title_after_a_past_taste_verb(reader: Reader) -> None:
+    read = reader.read("i enjoyed get out, it was creepy")
+    assert [t for t, _ in _titles(reader, read)] == ["Get Out (2017)"]
+    for text in ("I watched last night", "I loved every minute of it", "I watched with my wife",
+                 "we enjoyed hanging out"):
+        assert _titles(reader, reader.read(text)) == [], text
+    read = reader.read("I'm a big fan of scorsese")
+    assert [s.value for s in read.of_kind("person")] == ["person:Martin Scorsese"]
