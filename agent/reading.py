@@ -334,7 +334,8 @@ class Reader:
             article = text[:window[0].start].lower().endswith(("the ", "first ", "original ")) \
                 and not _PLACE_THE.search(text[:window[0].start])
             return cue or (len(key) >= 5 and (article or len(tokens) <= 3))
-        rare = all(w not in lx.COMMON_WORDS for w in words)
+        rare = all(w not in lx.COMMON_WORDS for w in words) and not re.search(
+            r"\b(for|with)\s+$", text[:window[0].start], re.IGNORECASE)  # "for grown ups"
         return cue or whole or rare
 
     def _partial_titles(self, text: str, tokens: list[_Token], reading: Reading) -> None:

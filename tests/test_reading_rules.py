@@ -261,3 +261,9 @@ def test_one_everyday_title_after_a_past_taste_verb(reader: Reader) -> None:
         assert _titles(reader, reader.read(text)) == [], text
     read = reader.read("I'm a big fan of scorsese")
     assert [s.value for s in read.of_kind("person")] == ["person:Martin Scorsese"]
+
+
+def test_lower_case_words_after_for_are_a_purpose(reader: Reader) -> None:
+    assert [t for t, _ in _titles(reader, reader.read("anything like shrek but for grown ups"))] \
+        == ["Shrek (2001)"]
+    assert [t for t, _ in _titles(reader, reader.read("i loved grown ups"))] == ["Grown Ups (2010)"]
