@@ -55,6 +55,8 @@ def apply_reading(profile: UserProfile, reading: Reading, linker: EntityLinker,
         if span.kind == "card" or (span.kind == "title" and span.value in context
                                    and span.label in ("liked", "disliked", "seen")):
             referred.append(span.value)
+            if span.label == "unseen":  # "I haven't seen the second one": no verdict on it
+                continue
             kind = span.label if span.label in ("liked", "disliked", "seen") else "liked"
             if span.kind == "title" and kind != "seen":  # named, not only pointed at
                 _set_item(profile, linker, span.value, span.text, kind == "liked")

@@ -99,3 +99,11 @@ def test_observed_transcript_labels_suggestions_and_shows_nothing(session, ml100
 def test_observe_rejects_unknown_roles(session) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match="role"):
         session.observe("system", "hello")
+
+
+def test_a_card_the_user_has_not_seen_gets_no_verdict(session) -> None:  # type: ignore[no-untyped-def]
+    first = session.send("I loved Toy Story, something funny please")
+    cards = [r.item_id for r in first.recommendations]
+    reply = session.send("I don't think I saw the second one you mentioned")
+    assert cards[1] not in reply.profile.feedback  # neither liked nor seen
+    assert cards[1] not in reply.profile.liked_ids()
