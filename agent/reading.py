@@ -8,6 +8,7 @@ import re
 from rapidfuzz import fuzz, process
 
 from agent import lexicon as lx
+from agent import reading_names as rnames
 from agent import reading_rules as rules
 from agent.linking import EntityLinker
 from agent.spans import Label as Label
@@ -119,11 +120,19 @@ class Reader:
                 span.label = "suggested"
             return reading
         rules.context_titles(self, text, tokens, reading, context_items or [])
+        rnames.franchises(self, text, tokens, reading)
+        rnames.numbered_titles(self, text, tokens, reading)
+        rnames.nicknames(self, text, reading)
+        rnames.fuzzy_people(self, text, tokens, reading)
         rules.whole_title_lists(self, text, reading)
         self._titles_plain(text, tokens, reading, slot)
         self._people(text, tokens, reading, slot)
+        rnames.lower_first_names(self, text, tokens, reading)
+        rnames.surname_typos(self, text, tokens, reading)
+        rnames.one_word_typos(self, text, tokens, reading)
         self._partial_titles(text, tokens, reading)
         rules.listed_titles(self, text, tokens, reading)
+        rnames.titles_too(self, text, tokens, reading)
         rules.sequels(self, text, reading)
         rules.remakes(self, text, reading)
         self._genres_and_tags(text, tokens, reading, slot)
@@ -564,7 +573,9 @@ class Reader:
                 span.sure = True
                 continue
             sentence = _sentence(text, span.start, span.end)
-            if span.kind in ("title", "person") and sentence.rstrip().endswith("?") and \
+            asked = sentence.rstrip().endswith("?") or bool(re.match(  # "Is that with the Rock"
+                r"^\W*(is|was|isn'?t|wasn'?t) (it|that|this)\b", sentence, re.IGNORECASE))
+            if span.kind in ("title", "person") and asked and \
                     re.search(r"\b(is it|is that|was it|was that|besides|other than|that one|"
                               r"the one with|right\W*$)", sentence, re.IGNORECASE):
                 span.label, span.sure = "neutral", False  # asked about, not a taste

@@ -1,0 +1,268 @@
+"""Reading rules for names as people type them: franchises without a title ("the bourne
+movies"), lower-case sequel numbers ("men in black 2"), nicknames ("the Rock", "RDJ"),
+misspelt names ("scorcese", "Julia Styles") and one-word typos after a taste verb."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING
+
+from rapidfuzz import fuzz, process
+
+from agent import lexicon as lx
+from agent import reading_rules as rules
+from agent.spans import Reading, Span, _Token
+from catalog.text import normalize_title
+
+if TYPE_CHECKING:
+    from agent.reading import Reader
+
+log = logging.getLogger(__name__)
+
+_SERIES_WORDS = frozenset({"movies", "films", "flicks", "ones", "trilogy", "series", "franchise",
+                           "saga", "sequels", "prequels"})
+_NOT_FRANCHISE = frozenset({"christmas", "halloween", "holiday", "holidays", "marvel", "dc",
+                            "disney", "pixar", "dreamworks", "netflix", "hollywood", "bollywood",
+                            "summer", "winter", "easter", "thanksgiving", "valentine", "oscar",
+                            "dark", "black", "white", "big", "little", "super", "bad", "best",
+                            "spy", "monster", "pirate", "robot", "car", "dog", "cat", "horse",
+                            "dinosaur", "ninja", "ghost", "witch", "alien", "sports", "boxing",
+                            "fighting", "racing", "dance", "teen", "disaster", "vampire",
+                            "shark", "prison", "heist", "police", "army", "sea", "ocean"})
+"""Studios, holidays and adjectives: 'Christmas movies' is a kind of film, not a series."""
+_SMALL = frozenset({"the", "of", "a", "an", "and", "in", "on", "to", "at", "for", "with"})
+_SEQUEL_MARK = re.compile(r"^(?:[2-9]|ii|iii|iv|vi|vii|viii|ix)$", re.IGNORECASE)
+_SEQUEL_LEAD = {"part", "vol", "volume", "chapter", "episode"}
+_ROMAN = {"ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9}
+_MARKS = {2: ("2", "ii", "two"), 3: ("3", "iii", "three"), 4: ("4", "iv", "four"),
+          5: ("5", "v", "five"), 6: ("6", "vi", "six"), 7: ("7", "vii", "seven"),
+          8: ("8", "viii", "eight"), 9: ("9", "ix", "nine")}
+
+NICKNAMES: dict[str, str] = {
+    "the rock": "Dwayne Johnson", "arnie": "Arnold Schwarzenegger", "arnold": "Arnold Schwarzenegger",
+    "rdj": "Robert Downey Jr.", "marky mark": "Mark Wahlberg", "jlo": "Jennifer Lopez",
+    "j lo": "Jennifer Lopez", "scarjo": "Scarlett Johansson", "the duke": "John Wayne",
+    "sly": "Sylvester Stallone", "leo": "Leonardo DiCaprio", "bobby de niro": "Robert De Niro",
+    "the governator": "Arnold Schwarzenegger", "sam jackson": "Samuel L. Jackson",
+}
+"""Nicknames and short names people use for well-known actors (checked against the catalog)."""
+_NICK_NEEDS_CUE = frozenset({"the rock", "the duke", "sly", "leo", "arnold"})
+"""Nicknames that are also titles or words: a person only after 'with', 'starring', ... or
+before "'s" / 'movies' / 'in it'."""
+_PERSON_BEFORE = re.compile(r"\b(with|starring|stars|featuring|by|fan of|and|likes?|loves?|"
+                            r"liked|loved|of)\s+$", re.IGNORECASE)
+_PERSON_AFTER = re.compile(r"^(['’]s\b|\s+(movies|films|flicks|stuff|in it|is|was)\b)",
+                           re.IGNORECASE)
+_NICK_BEFORE = re.compile(r"\b(with|starring|stars|featuring)\s+$", re.IGNORECASE)
+_NICK_AFTER = re.compile(r"^(['’]s\s+(movies|films|flicks|stuff)|\s+in it)\b", re.IGNORECASE)
+_TASTE_VERB = re.compile(r"\b(loved|liked|enjoyed|love|like|adore[d]?|watched|rewatched|seen|saw)"
+                         r"\s+$", re.IGNORECASE)
+
+
+def _is_name_word(reader: Reader, key: str) -> bool:
+    return key in reader.surnames or key in reader.first_names or reader._is_person_key(key)
+
+
+def _everyday(words: list[str]) -> bool:
+    return all(w in lx.COMMON_WORDS or w in lx.GENRE_WORDS or w in lx.CALENDAR_WORDS
+               for w in words)
+
+
+def franchise_items(reader: Reader, key: str) -> list[str]:
+    """Films of the series a name stands for: the title itself and every title or alias that
+    starts with it (articles aside): 'bourne' -> The Bourne Identity, Supremacy, ..."""
+    base = re.sub(r"^(the|a|an) ", "", key)
+    ids: list[str] = []
+    for table in (reader.linker._titles, reader.linker._aliases):
+        for k, found in table.items():
+            rest = re.sub(r"^(the|a|an) ", "", k)
+            if rest == base or rest.startswith(base + " "):
+                ids += [i for i in found if i not in ids]
+    return ids
+
+
+def franchises(reader: Reader, text: str, tokens: list[_Token], reading: Reading) -> None:
+    """'the bourne movies', 'the Toy Story ones', 'the lord of the rings trilogy': a name
+    before a series word that starts the titles of a series stands for its best-known film."""
+    for j, tok in enumerate(tokens):
+        if j == 0 or tok.text.lower() not in _SERIES_WORDS:
+            continue
+        for n in range(min(6, j), 0, -1):
+            window = tokens[j - n:j]
+            start, end = window[0].start, window[-1].end
+            key = normalize_title(text[start:end])
+            base = re.sub(r"^(the|a|an) ", "", key)
+            words = base.split()
+            if not words or len(base) < 4 or not reader._free(reading, start, end):
+                continue
+            if (len(words) == 1 and (_everyday(words) or words[0] in _NOT_FRANCHISE)) or (
+                    all(w in lx.GENRE_WORDS or w in lx.COMMON_WORDS for w in words)) or \
+                    _is_name_word(reader, base) or base in lx.GENRE_WORDS:
+                continue
+            strong = bool(re.search(r"\b(the|those|these)\s+$", text[:start], re.IGNORECASE)) \
+                or all(t.capital for t in window if t.text.lower() not in _SMALL)
+            if not strong or (len(words) == 1 and base in reader.tags):
+                continue  # "I hate disaster movies": a kind of film
+            ids = franchise_items(reader, base)
+            exact = bool(reader._lookup(key) or reader._lookup(base))
+            if len(ids) >= 2 or (ids and exact):
+                reading.spans.append(Span("title", text[start:end], start, end,
+                                          reader.linker._best(ids, None)))
+                break
+
+
+def numbered_titles(reader: Reader, text: str, tokens: list[_Token], reading: Reading) -> None:
+    """'men in black 2', 'shrek part 2', 'toy story 2' in lower case: words before a sequel
+    number that begin a title carrying that number name the sequel."""
+    for j, tok in enumerate(tokens):
+        if not _SEQUEL_MARK.match(tok.text) or j == 0:
+            continue
+        raw = tok.text.lower()
+        number = int(raw) if raw.isdigit() else _ROMAN[raw]
+        lead = j - 1 if tokens[j - 1].text.lower().rstrip(".") in _SEQUEL_LEAD else j
+        for n in range(min(6, lead), 0, -1):
+            window = tokens[lead - n:lead]
+            start, end = window[0].start, tok.end
+            base = re.sub(r"^(the|a|an) ", "", normalize_title(text[start:window[-1].end]))
+            words = base.split()
+            if not words or len(base) < 4 or words[0] in rules.PRONOUNS or \
+                    (len(words) == 1 and _everyday(words)) or not reader._free(reading, start, end):
+                continue
+            hits: list[str] = []
+            for table in (reader.linker._titles, reader.linker._aliases):
+                for k, ids in table.items():
+                    rest = re.sub(r"^(the|a|an) ", "", k)
+                    if rest.startswith(base + " ") and any(
+                            w in _MARKS[number] for w in rest[len(base) + 1:].split()[:3]):
+                        hits += [i for i in ids if i not in hits]
+            if hits:
+                reading.spans.append(Span("title", text[start:end], start, end,
+                                          reader.linker._best(hits, None)))
+                break
+
+
+def nicknames(reader: Reader, text: str, reading: Reading) -> None:
+    """'anything with the Rock', 'RDJ was perfect', 'arnie's films': nicknames of actors."""
+    people = reader.linker._people
+    for nick, name in NICKNAMES.items():
+        if normalize_title(name) not in people:
+            continue
+        pattern = re.escape(nick).replace(r"\ ", r"[\s-]?")
+        for m in re.finditer(r"(?<![\w'’])" + pattern + r"(?![\w-])", text, re.IGNORECASE):
+            if not reader._free(reading, m.start(), m.end()):
+                continue
+            if nick in _NICK_NEEDS_CUE and not (_NICK_BEFORE.search(text[:m.start()])
+                                                or _NICK_AFTER.match(text[m.end():])):
+                continue
+            if nick in ("leo", "sly", "arnold") and not m.group(0)[0].isupper():
+                continue
+            if re.match(r"\s+[A-Z][a-z]", text[m.end():]):
+                continue  # "Leo Varadkar", "Arnold Palmer": a full name is read elsewhere
+            reading.spans.append(Span("person", m.group(0), m.start(), m.end(),
+                                      f"person:{people[normalize_title(name)]}"))
+
+
+def fuzzy_people(reader: Reader, text: str, tokens: list[_Token], reading: Reading) -> None:
+    """'Julia Styles', 'Matthew McConnehey': an exact first name and a surname spelt close to
+    a catalog person's (both capitalised)."""
+    people = reader.linker._people
+    for i in range(len(tokens) - 1):
+        a, b = tokens[i], tokens[i + 1]
+        if not (a.capital and b.capital) or not reader._free(reading, a.start, b.end):
+            continue
+        first, last = normalize_title(a.text), rules.possessive_key(normalize_title(b.text))
+        key = f"{first} {last}"
+        if key in people or len(last) < 4 or first in lx.COMMON_WORDS or reader._lookup(key):
+            continue
+        same_first = [k for k in reader.people_keys if k.startswith(first + " ")
+                      and k.count(" ") == 1]
+        hit = process.extractOne(last, [k.split(" ", 1)[1] for k in same_first],
+                                 scorer=fuzz.ratio, score_cutoff=75)
+        if hit:
+            name = people[same_first[hit[2]]]
+            reading.spans.append(Span("person", text[a.start:b.end], a.start, b.end,
+                                      f"person:{name}"))
+
+
+def surname_typos(reader: Reader, text: str, tokens: list[_Token], reading: Reading) -> None:
+    """'something by scorcese': one word spelt close to a well-known surname, with a name cue
+    ('by', 'with', "'s films"), that is no first name and starts no full name."""
+    surnames = [s for s in reader.surnames if len(s) >= 6]
+    firsts = _first_words(reader)
+    for i, tok in enumerate(tokens):
+        key = rules.possessive_key(normalize_title(tok.text))
+        if len(key) < 6 or key in reader.surnames or key in lx.COMMON_WORDS or key in firsts or \
+                key in lx.GENRE_WORDS or not reader._free(reading, tok.start, tok.end) or \
+                reader._lookup(key) or not rules.lower_surname_ok(text, tok.start, tok.end) or \
+                (i + 1 < len(tokens) and tokens[i + 1].capital):
+            continue
+        hit = process.extractOne(key, surnames, scorer=fuzz.ratio, score_cutoff=85)
+        if hit:
+            reading.spans.append(Span("person", tok.text, tok.start, tok.end,
+                                      f"person:{reader.surnames[hit[0]]}"))
+
+
+def _first_words(reader: Reader) -> frozenset[str]:
+    """Every first name of a catalog person (built once per reader)."""
+    cached: frozenset[str] | None = getattr(reader, "_person_first_words", None)
+    if cached is None:
+        cached = frozenset(k.split(" ", 1)[0] for k in reader.people_keys if " " in k)
+        reader._person_first_words = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def lower_first_names(reader: Reader, text: str, tokens: list[_Token], reading: Reading) -> None:
+    """'denzel is my guy', 'anything with denzel': a distinctive first name in lower case,
+    with a name cue around it."""
+    for tok in tokens:
+        key = normalize_title(tok.text)
+        if tok.capital or key not in reader.first_names or len(key) < 6 or \
+                not reader._free(reading, tok.start, tok.end) or reader._lookup(key):
+            continue
+        if _PERSON_BEFORE.search(text[:tok.start]) or _PERSON_AFTER.match(text[tok.end:]):
+            reading.spans.append(Span("person", tok.text, tok.start, tok.end,
+                                      f"person:{reader.first_names[key]}"))
+
+
+def one_word_typos(reader: Reader, text: str, tokens: list[_Token], reading: Reading) -> None:
+    """'I loved gladiater': one rare word right after a taste verb, spelt close to a one-word
+    title (the first word of a list: 'and braveheart' then joins it)."""
+    keys = _one_word_keys(reader)
+    for tok in tokens:
+        key = normalize_title(tok.text)
+        if len(key) < 7 or key in lx.COMMON_WORDS or key in lx.GENRE_WORDS or \
+                _is_name_word(reader, key) or not reader._free(reading, tok.start, tok.end) or \
+                not _TASTE_VERB.search(text[:tok.start]) or reader._lookup(key):
+            continue
+        hit = process.extractOne(key, keys, scorer=fuzz.ratio, score_cutoff=85)
+        if hit:
+            item_id = reader._pick(reader._lookup(hit[0]), None, strict=False)
+            if item_id:
+                reading.spans.append(Span("title", tok.text, tok.start, tok.end, item_id))
+
+
+def _one_word_keys(reader: Reader) -> list[str]:
+    """One-word main-title keys of seven letters or more (built once per reader)."""
+    cached: list[str] | None = getattr(reader, "_one_word_title_keys", None)
+    if cached is None:
+        cached = [k for k in reader.linker._titles if " " not in k and len(k) >= 7
+                  and k not in lx.COMMON_WORDS]
+        reader._one_word_title_keys = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def titles_too(reader: Reader, text: str, tokens: list[_Token], reading: Reading) -> None:
+    """'loved it. memento too': a rare lower-case word that is a whole title, followed by
+    'too' / 'as well', in a message that already names a title."""
+    if not reading.of_kind("title"):
+        return
+    for tok in tokens:
+        key = normalize_title(tok.text)
+        if len(key) < 5 or key in lx.COMMON_WORDS or key in lx.GENRE_WORDS or \
+                _is_name_word(reader, key) or not reader._free(reading, tok.start, tok.end) or \
+                not re.match(r"\s+(too|as well|also)\b", text[tok.end:], re.IGNORECASE):
+            continue
+        item_id = reader._pick(reader._lookup(key), None, strict=False)
+        if item_id:
+            reading.spans.append(Span("title", tok.text, tok.start, tok.end, item_id))

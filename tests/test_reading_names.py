@@ -1,0 +1,89 @@
+"""The reader's rules for names as people type them (agent/reading_names.py) on the
+movielens-redial catalog: franchises, lower-case sequels, nicknames, misspelt names and
+one-word typos, and the look-alikes that must stay no title or person."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.linking import EntityLinker
+from agent.reading import Reader, Reading
+
+
+@pytest.fixture(scope="module")
+def reader(redial_catalog) -> Reader:  # type: ignore[no-untyped-def]
+    return Reader(EntityLinker(redial_catalog))
+
+
+def _titles(reader: Reader, reading: Reading) -> list[str]:
+    items = reader.linker.catalog.items
+    return [items[s.value].display_title for s in reading.spans
+            if s.kind in ("title", "card") and s.value]
+
+
+def _people(reading: Reading) -> list[str]:
+    return [s.value.split(":", 1)[1] for s in reading.of_kind("person")]
+
+
+def test_a_franchise_stands_for_its_best_known_film(reader: Reader) -> None:
+    assert _titles(reader, reader.read("i love the bourne movies")) == [
+        "The Bourne Identity (2002)"]
+    assert _titles(reader, reader.read("the toy story ones were a hit")) == ["Toy Story (1995)"]
+    assert _titles(reader, reader.read("the lord of the rings trilogy is my favourite")) == [
+        "The Lord of the Rings: The Fellowship of the Ring (2001)"]
+    read = reader.read("Indiana Jones movies were great")
+    assert _titles(reader, read) == [
+        "Raiders of the Lost Ark (Indiana Jones and the Raiders of the Lost Ark) (1981)"]
+    assert _people(read) == []  # no Tommy Lee Jones
+    read = reader.read("not a fan of the transformers movies at all")
+    assert [(s.label, _titles(reader, read)) for s in read.of_kind("title")] == [
+        ("disliked", ["Transformers (2007)"])]
+
+
+def test_kinds_of_film_are_no_franchise(reader: Reader) -> None:
+    for text in ("I hate disaster movies", "the christmas movies are my thing",
+                 "I like Marvel movies", "the spy movies were fun", "all the old movies"):
+        assert _titles(reader, reader.read(text)) == [], text
+
+
+def test_lower_case_sequel_numbers(reader: Reader) -> None:
+    assert _titles(reader, reader.read("men in black 2 was kind of dumb")) == [
+        "Men in Black II (a.k.a. MIIB) (a.k.a. MIB 2) (2002)"]
+    assert _titles(reader, reader.read("shrek part 2 is my favourite")) == ["Shrek 2 (2004)"]
+    assert _titles(reader, reader.read("toy story 2 was even better than the first")) == [
+        "Toy Story 2 (1999)"]
+    assert _titles(reader, reader.read("i didn't like back to the future part 3")) == [
+        "Back to the Future Part III (1990)"]
+    assert _titles(reader, reader.read("I have 2 kids and we watched it 3 times")) == []
+
+
+def test_nicknames_name_the_actor(reader: Reader) -> None:
+    assert _people(reader.read("anything with the Rock in it")) == ["Dwayne Johnson"]
+    assert _people(reader.read("RDJ was perfect as iron man")) == ["Robert Downey Jr."]
+    assert _people(reader.read("arnie's action films from the 80s")) == [
+        "Arnold Schwarzenegger"]
+    assert _people(reader.read("i'd watch anything with Marky Mark")) == ["Mark Wahlberg"]
+    # "the rock" without a person cue is the film, never the actor
+    assert "Dwayne Johnson" not in _people(reader.read("I loved the rock, great movie"))
+    assert _people(reader.read("I listen to rock music")) == []
+
+
+def test_misspelt_names(reader: Reader) -> None:
+    read = reader.read("Matthew McConnehey, Sandra Bullock Julia Styles")
+    assert _people(read) == ["Matthew McConaughey", "Sandra Bullock", "Julia Stiles"]
+    assert _titles(reader, read) == []  # not the film "Julia"
+    assert _people(reader.read("something by scorcese please")) == ["Martin Scorsese"]
+    assert _people(reader.read("denzel is my guy")) == ["Denzel Washington"]
+    # a first name is no surname typo ("robert" is not Julia Roberts)
+    read = reader.read("I liked Sherlock Holmes (2010) with Robert Downey, Jr.")
+    assert "Julia Roberts" not in _people(read)
+    assert _people(reader.read("movies with nicolas cage please")) == ["Nicolas Cage"]
+
+
+def test_one_word_typos_and_titles_too(reader: Reader) -> None:
+    assert _titles(reader, reader.read("I loved gladiater and braveheart")) == [
+        "Gladiator (2000)", "Braveheart (1995)"]
+    assert _titles(reader, reader.read("already seen the prestige, loved it. memento too")) == [
+        "The Prestige (2006)", "Memento (2000)"]
+    # no other title in the message: the word is a word
+    assert _titles(reader, reader.read("I keep every ticket stub as a memento too")) == []
