@@ -381,7 +381,7 @@ class Reader:
         return any(self._is_person_key(normalize_title(text[a:b])) for a, b in spans)
 
     def _fuzzy_titles(self, text: str, tokens: list[_Token], reading: Reading) -> None:
-        keys = self.linker._title_keys
+        keys = rnames.fuzzy_title_keys(self)  # main titles, then the short names before a colon
         n_tok = len(tokens)
         for n in range(min(5, n_tok), 1, -1):
             for i in range(n_tok - n + 1):

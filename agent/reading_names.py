@@ -252,6 +252,20 @@ def _one_word_keys(reader: Reader) -> list[str]:
     return cached
 
 
+def fuzzy_title_keys(reader: Reader) -> list[str]:
+    """Main-title keys, then alias keys of two words or more ("terminator 2", "pirates of the
+    caribbean"): what a typo is matched against (built once per reader)."""
+    cached: list[str] | None = getattr(reader, "_fuzzy_title_keys", None)
+    if cached is None:
+        main = list(reader.linker._title_keys)
+        seen = set(main)
+        people = reader.linker._people  # "Kevin Hart: Laugh at My Pain" -> no "kevin hart"
+        cached = [k for k in main if k not in people] + [
+            k for k in reader.linker._aliases if k not in seen and " " in k and k not in people]
+        reader._fuzzy_title_keys = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def titles_too(reader: Reader, text: str, tokens: list[_Token], reading: Reading) -> None:
     """'loved it. memento too': a rare lower-case word that is a whole title, followed by
     'too' / 'as well', in a message that already names a title."""

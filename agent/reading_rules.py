@@ -89,15 +89,45 @@ def context_titles(reader: Reader, text: str, tokens: list[_Token], reading: Rea
                 continue
             key = normalize_title(text[start:end])
             words = key.split()
-            if len(key) < 4 or all(w in lx.COMMON_WORDS or w in lx.GENRE_WORDS or w.isdigit()
-                                   for w in words):
+            if len(key) < 4 or reader._is_person_key(possessive_key(key)):
+                continue  # "I love Adam Sandler" is no "Adam Sandler's Eight Crazy Nights"
+            if all(w in lx.COMMON_WORDS or w in lx.GENRE_WORDS or w.isdigit() for w in words) \
+                    and not _judged_here(text, start, end):
                 continue
             ck = compact(key)
+            the = text[start:end].lower().startswith("the ") or bool(
+                re.search(r"\bthe\s+$", text[:start], re.IGNORECASE))
             for item_id, full, cfull in keyed:
-                if key == full or ck == cfull or (
-                        len(ck) >= 6 and (full.startswith(key + " ") or cfull.startswith(ck))):
+                prefix = len(ck) >= 6 and (full.startswith(key + " ") or cfull.startswith(ck))
+                suffix = the and len(key) >= 4 and " " not in key and full.endswith(" " + key)
+                if prefix and _longer_title_follows(reader, text, tokens, i, n):
+                    continue  # "Batman Begins" is no "Batman & Robin" just suggested
+                if key == full or ck == cfull or prefix or suffix:
                     reading.spans.append(Span("title", text[start:end], start, end, item_id))
                     break
+
+
+_JUDGED_AFTER = re.compile(r"^\s+(is|was)\s+((so|really|very|pretty|just|way|kinda)\s+)*"
+                           r"(great|good|ok|okay|fine|alright|awesome|amazing|boring|bad|"
+                           r"terrible|better|worse|the best|a classic)\b", re.IGNORECASE)
+
+
+def _judged_here(text: str, start: int, end: int) -> bool:
+    """Everyday words that are a suggestion's whole title, judged right after ("heat is
+    great") or starting a clause after a taste verb."""
+    return bool(_JUDGED_AFTER.match(text[end:]))
+
+
+def _longer_title_follows(reader: Reader, text: str, tokens: list[_Token], i: int,
+                          n: int) -> bool:
+    """The window and the next words (up to four) are an exact catalog title."""
+    for extra in range(1, 5):
+        if i + n + extra > len(tokens):
+            break
+        key = normalize_title(text[tokens[i].start:tokens[i + n + extra - 1].end])
+        if reader.linker._titles.get(key):
+            return True
+    return False
 
 
 def sequels(reader: Reader, text: str, reading: Reading) -> None:

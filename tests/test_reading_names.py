@@ -87,3 +87,40 @@ def test_one_word_typos_and_titles_too(reader: Reader) -> None:
         "The Prestige (2006)", "Memento (2000)"]
     # no other title in the message: the word is a word
     assert _titles(reader, reader.read("I keep every ticket stub as a memento too")) == []
+
+
+def _id(reader: Reader, title: str) -> str:
+    ids = [i.id for i in reader.linker.catalog.items.values() if i.display_title == title]
+    assert ids, title
+    return ids[0]
+
+
+def test_context_titles_leave_people_and_longer_titles_alone(reader: Reader) -> None:
+    crazy = _id(reader, "Eight Crazy Nights (Adam Sandler's Eight Crazy Nights) (2002)")
+    read = reader.read("No I haven't but I love Adam Sandler!", context_items=[crazy])
+    assert _people(read) == ["Adam Sandler"] and _titles(reader, read) == []
+    robin = _id(reader, "Batman & Robin (1997)")
+    read = reader.read("Is it anything like Batman Begins ?", context_items=[robin])
+    assert _titles(reader, read) == ["Batman Begins (2005)"]
+
+
+def test_context_titles_by_their_last_word_or_judged_everyday_words(reader: Reader) -> None:
+    hulk = _id(reader, "The Incredible Hulk (2008)")
+    read = reader.read("Lol! I love the Hulk! Great movie.", context_items=[hulk])
+    assert _titles(reader, read) == ["The Incredible Hulk (2008)"]
+    heat, collateral = _id(reader, "Heat (1995)"), _id(reader, "Collateral (2004)")
+    read = reader.read("heat is great but i prefer collateral", context_items=[heat, collateral])
+    assert _titles(reader, read) == ["Heat (1995)", "Collateral (2004)"]
+    # an everyday word that is not judged stays a word
+    read = reader.read("the heat in here is unbearable", context_items=[heat])
+    assert _titles(reader, read) == []
+
+
+def test_typos_of_the_short_name_before_a_colon(reader: Reader) -> None:
+    assert _titles(reader, reader.read("terminater 2 is a classic")) == [
+        "Terminator 2: Judgment Day (1991)"]
+    assert _titles(reader, reader.read("i loved pirates of the carribean")) == [
+        "Pirates of the Caribbean: The Curse of the Black Pearl (2003)"]
+    # a person named in a title's short name stays a person
+    read = reader.read("I love Kevin Hart! He is so funny")
+    assert _people(read) == ["Kevin Hart"] and _titles(reader, read) == []
