@@ -135,7 +135,12 @@ REACT_SEEN = re.compile(
     r"(seen|watched) (just |pretty much )?(about |almost )?(all|every)( of)?( the| them| those)?)\b",
     re.IGNORECASE)
 REACT_LIKED = re.compile(
-    r"\b(sounds? (good|great|fun|interesting|intriguing|awesome|perfect|cool|nice|amazing)|"
+    r"\b(sounds? (really |so |very |pretty |super )?(good|great|fun|interesting|intriguing|"
+    r"awesome|perfect|cool|nice|amazing)|(that|this|it) (would|will|could|might) (work|be "
+    r"(great|good|perfect|awesome|fun))|(i|i do|i really|i also|i still) (like|love|enjoy) "
+    r"(it|that|this|those|them|that one|this one|that movie|that film)|(found|thought) "
+    r"(it|that|that one|this|them) (was |were )?((so|really|very|pretty|super) )?(funny|good|"
+    r"great|hilarious|awesome|amazing|fantastic|entertaining|fun|cute)|"
     r"(i'?ll|will) (have to |definitely |def |probably |need to )?(check|watch|try)|"
     r"add (it|that) to|heard (good|great) things|heard (it'?s|its|it is) (good|great)|"
     r"(it'?s|its|that'?s|thats|it is|that is|one of) (one of )?my (all[- ]time )?favou?rites?|"

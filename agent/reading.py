@@ -139,7 +139,7 @@ class Reader:
         self._eras(text, reading)
         self._cards(text, reading, context_items or [])
         self._label(text, reading, context_items or [])
-        if question and not reading.spans:
+        if question and not any(s.kind in ("title", "person", "card") for s in reading.spans):
             self._answer(text, question, reading, context_items or [], slot)
         elif reading.reaction is None and context_items and rules.answered_seen(text, question):
             reading.reaction = "seen"  # "Yes. Not a big fan of Will Ferrell" to "seen Anchorman?"
@@ -560,7 +560,8 @@ class Reader:
                 clause = before + after
                 if lx.UNSEEN_CUES.search(clause):
                     span.label = "liked" if rules.INTEREST_AFTER_UNSEEN.search(
-                        _sentence(text, span.start, span.end)) else "unseen"
+                        _sentence(text, span.start, span.end)) or rules.interest_next(
+                        text, span.end) else "unseen"
                 elif lx.REACT_DISLIKED.search(clause) or lx.NEGATIVE_CUES.search(
                         _strip_idioms(before)):
                     span.label = "disliked"
@@ -590,7 +591,8 @@ class Reader:
                 if lx.UNSEEN_CUES.search(before) or re.match(
                         r"^\W*(i\s+)?(haven'?t|have not|never)\s+(seen|watched)", after, re.I):
                     span.label, span.sure = "unseen", True
-                    if rules.INTEREST_AFTER_UNSEEN.search(sentence):
+                    if rules.INTEREST_AFTER_UNSEEN.search(sentence) or \
+                            rules.interest_next(text, span.end):
                         span.label = "liked"  # "haven't seen X yet, but it looks good"
                 elif negative or negative_after:
                     span.label, span.sure = "disliked", not positive

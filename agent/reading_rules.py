@@ -44,6 +44,16 @@ INTEREST_AFTER_UNSEEN = re.compile(
     r"(will|i'?ll|ill|gonna|going to) (have to )?(check|watch|see|look|try)|"
     r"look (that|it) up|on my list|heard (good|great))", re.IGNORECASE)
 """'haven't seen X yet, but it looks good': the set labels that interest as liked."""
+_INTEREST_NEXT = re.compile(r"^[^.!?]*[.!?]+\s*(i (really |definitely )?(should|need to|want to|"
+                            r"have to|must|will|'?ll)\b|(it|that) (looks|sounds) (good|great|"
+                            r"interesting))", re.IGNORECASE)
+
+
+def interest_next(text: str, end: int) -> bool:
+    """'I haven't seen X yet, actually. I really should.': interest in the next sentence."""
+    return bool(_INTEREST_NEXT.match(text[end:]))
+
+
 _HAVE_YOU_SEEN = re.compile(r"\b(have|did|had) you (ever )?(had a chance to )?(seen|see|"
                             r"watched|watch)\b", re.IGNORECASE)
 
@@ -99,7 +109,8 @@ def context_titles(reader: Reader, text: str, tokens: list[_Token], reading: Rea
                 re.search(r"\bthe\s+$", text[:start], re.IGNORECASE))
             for item_id, full, cfull in keyed:
                 prefix = len(ck) >= 6 and (full.startswith(key + " ") or cfull.startswith(ck))
-                suffix = the and len(key) >= 4 and " " not in key and full.endswith(" " + key)
+                suffix = full.endswith(" " + key) and (  # "the Hulk", "Cuckoo's nest"
+                    (the and len(key) >= 4 and " " not in key) or (" " in key and len(key) >= 8))
                 if prefix and _longer_title_follows(reader, text, tokens, i, n):
                     continue  # "Batman Begins" is no "Batman & Robin" just suggested
                 if key == full or ck == cfull or prefix or suffix:
@@ -312,7 +323,8 @@ def lower_surname_ok(text: str, start: int, end: int) -> bool:
 def answered_seen(text: str, question: str) -> bool:
     """'yes ...' to "Have you seen X?" says the suggestion was seen, whatever else follows."""
     return bool(question and _HAVE_YOU_SEEN.search(question) and re.match(
-        r"^\W*(yes|yeah|yep|yup|i have|i did|of course)\b", text, re.IGNORECASE))
+        r"^\W*(yes|yeah|yep|yup|i have|i did|of course|i('?ve| have)? already (did|have|seen|"
+        r"watched))\b", text, re.IGNORECASE))
 
 
 def subtitle_index(catalog: Catalog) -> dict[str, list[str]]:

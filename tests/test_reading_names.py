@@ -124,3 +124,36 @@ def test_typos_of_the_short_name_before_a_colon(reader: Reader) -> None:
     # a person named in a title's short name stays a person
     read = reader.read("I love Kevin Hart! He is so funny")
     assert _people(read) == ["Kevin Hart"] and _titles(reader, read) == []
+
+
+def test_reactions_people_type(reader: Reader) -> None:
+    from agent import lexicon as lx
+
+    for text in ("oh that would work", "I think that would be great!", "I do like that movie!",
+                 "I found it so funny too", "That sounds really good"):
+        assert lx.REACT_LIKED.search(text), text
+    for text in ("that would not work for me", "I found it on netflix"):
+        assert not lx.REACT_LIKED.search(text), text
+
+
+def test_interest_in_the_next_sentence(reader: Reader) -> None:
+    suspects = _id(reader, "The Usual Suspects (1995)")
+    read = reader.read("I haven't seen Usual Suspects yet, actually. I really should.",
+                       context_items=[suspects])
+    assert [(s.value, s.label) for s in read.of_kind("title")] == [(suspects, "liked")]
+    read = reader.read("I haven't seen Usual Suspects yet. Any others?", context_items=[suspects])
+    assert [(s.value, s.label) for s in read.of_kind("title")] == [(suspects, "unseen")]
+
+
+def test_yes_to_a_question_about_a_person_with_a_comment(reader: Reader) -> None:
+    read = reader.read("Yes I am He is hilarious", question="Are you a bill murray fan?")
+    assert [(s.value, s.label) for s in read.of_kind("person")] == [
+        ("person:Bill Murray", "liked")]
+
+
+def test_a_context_title_by_its_last_words(reader: Reader) -> None:
+    nest = _id(reader, "One Flew Over the Cuckoo's Nest (1975)")
+    read = reader.read("But I've seen Cuckoo's nest. Love that one.", context_items=[nest])
+    assert _titles(reader, read) == ["One Flew Over the Cuckoo's Nest (1975)"]
+    read = reader.read("a bird built a nest on our roof", context_items=[nest])
+    assert _titles(reader, read) == []
