@@ -180,7 +180,8 @@ CARD_GROUP = re.compile(r"\b(?:the\s+)?(?P<side>first|last|top)\s+(?P<n>two|thre
                         re.IGNORECASE)
 """'the first two', 'the last three': several cards at once."""
 CARD_REF = re.compile(
-    r"\b(?:the\s+)?(?P<ord>first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last|top)"
+    r"(?<!my )(?<!our )(?<!in )\b(?:the\s+)?(?P<ord>first|1st|second|2nd|third|3rd|fourth|4th|"
+    r"fifth|5th|last|top(?!\s+(?:\d|two|three|five|ten)))"
     r"(?:\s+(?:one|pick|movie|film|suggestion|card))?\b|(?:#|number\s+|no\.?\s*)(?P<num>[1-9])\b",
     re.IGNORECASE)
 
@@ -239,6 +240,7 @@ kinda sorta gonna wanna stuff type types recommend recommendation suggest sugges
 great awesome cool fine true story war heat big her up it us home idea ideas tonight
 actually thought already series lot lots maybe plus also wow omg ok okay hmm umm um well
 favorite favourite favorites favourites enjoy enjoyed liked loved hate hated mind both
+wait whatever anyway honestly seriously
 """.split())
 """Everyday words: a lower-case title made only of these is never read as a title."""
 

@@ -26,6 +26,7 @@ _YEAR_PAREN = re.compile(r"\(\s*((?:18|19|20)\d\d)\s*\)")
 _CLAUSE_BREAK = re.compile(r"[.!?;,]|(?<!anything )(?<!everything )(?<!all )\bbut\b|\bthough\b|"
                            r"\bhowever\b|\balthough\b", re.IGNORECASE)
 _TASTE_BEFORE = re.compile(r"\b(like[sd]?|love[sd]?|seen|saw|watched|enjoyed|favou?rites? (is|are|was)|"
+                           r"(great|good|amazing|awesome|brilliant|fantastic|excellent|perfect) in|"
                            r"fan of|about|called|rewatch(ed)?|(the|that|this) (movie|film)|"
                            r"(movie|film) (is|was))\s+(the\s+)?$", re.IGNORECASE)
 _NAMED_BEFORE = re.compile(r"\b((the|a|that) (movie|film)( called)?|called|titled)\s+$",
@@ -327,6 +328,9 @@ class Reader:
         sentence_start = i == 0 or text[:window[0].start].rstrip()[-1:] in ".!?"
         if slot == "liked_title" and len(tokens) <= len(window) + 2:
             return True  # answering "what's a movie you loved?": a bare title is a title
+        if len(words) == 1 and len(tokens) > 1 and re.match(r"\s*\?", text[window[-1].end:]) \
+                and re.search(r"[.!?][\d!?.]*\s*$", text[:window[0].start]):
+            return False  # "Mission impossible is amazing! Others?" asks for more
         cue = bool(_TASTE_BEFORE.search(text[:window[0].start])) or bool(
             _TASTE_AFTER.search(text[window[-1].end:]))
         whole = len(window) >= 0.6 * len(tokens)

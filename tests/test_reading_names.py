@@ -157,3 +157,21 @@ def test_a_context_title_by_its_last_words(reader: Reader) -> None:
     assert _titles(reader, read) == ["One Flew Over the Cuckoo's Nest (1975)"]
     read = reader.read("a bird built a nest on our roof", context_items=[nest])
     assert _titles(reader, read) == []
+
+
+def test_interjections_and_my_top_three_are_no_titles_or_cards(reader: Reader) -> None:
+    assert _titles(reader, reader.read("Oh okay. Wait, didn't he write the Da vinci code?")) == [
+        "The Da Vinci Code (2006)"]
+    assert _titles(reader, reader.read("Mission impossible is amazing!!1 Others?")) == [
+        "Mission: Impossible (1996)"]
+    assert _titles(reader, reader.read("I loved The Others, so creepy")) == ["The Others (2001)"]
+    crazy = _id(reader, "Eight Crazy Nights (Adam Sandler's Eight Crazy Nights) (2002)")
+    read = reader.read("Mrs Doubtfire is in my top 3", context_items=[crazy])
+    assert not read.of_kind("card")
+    assert reader.read("the top one looks good", context_items=[crazy]).of_kind("card")
+
+
+def test_an_actor_great_in_a_lower_case_title(reader: Reader) -> None:
+    read = reader.read("matthew mcconaughy was great in interstellar")
+    assert _titles(reader, read) == ["Interstellar (2014)"]
+    assert _people(read) == ["Matthew McConaughey"]
