@@ -131,12 +131,14 @@ QUESTION_CUES = re.compile(r"\b(have you (seen|watched)|do you know|did you see|
 REACT_SEEN = re.compile(
     r"\b(seen (it|that|this|them|both|all)|already seen|i'?ve seen|have seen|i saw (it|that)|"
     r"watched (it|that|this|them)|seen that one|seen the (first|second|third|last)|"
-    r"(it|that) was (ok|okay|alright|fine|decent)|"
+    r"(it|that) was (ok|okay|alright|fine|decent)|(they'?re|they are|they were|it'?s|it is) "
+    r"(ok|okay|alright|fine|decent)|"
     r"(seen|watched) (just |pretty much )?(about |almost )?(all|every)( of)?( the| them| those)?)\b",
     re.IGNORECASE)
 REACT_LIKED = re.compile(
     r"\b(sounds? (really |so |very |pretty |super )?(good|great|fun|interesting|intriguing|"
-    r"awesome|perfect|cool|nice|amazing)|(that|this|it) (would|will|could|might) (work|be "
+    r"awesome|perfect|cool|nice|amazing)|(been |was )?meaning to (see|watch)|"
+    r"(that|this|it) (would|will|could|might) (work|be "
     r"(great|good|perfect|awesome|fun))|(i|i do|i really|i also|i still) (like|love|enjoy) "
     r"(it|that|this|those|them|that one|this one|that movie|that film)|(found|thought) "
     r"(it|that|that one|this|them) (was |were )?((so|really|very|pretty|super) )?(funny|good|"
@@ -240,7 +242,7 @@ kinda sorta gonna wanna stuff type types recommend recommendation suggest sugges
 great awesome cool fine true story war heat big her up it us home idea ideas tonight
 actually thought already series lot lots maybe plus also wow omg ok okay hmm umm um well
 favorite favourite favorites favourites enjoy enjoyed liked loved hate hated mind both
-wait whatever anyway honestly seriously
+wait whatever anyway honestly seriously saw perfect
 """.split())
 """Everyday words: a lower-case title made only of these is never read as a title."""
 

@@ -27,6 +27,7 @@ _CLAUSE_BREAK = re.compile(r"[.!?;,]|(?<!anything )(?<!everything )(?<!all )\bbu
                            r"\bhowever\b|\balthough\b", re.IGNORECASE)
 _TASTE_BEFORE = re.compile(r"\b(like[sd]?|love[sd]?|seen|saw|watched|enjoyed|favou?rites? (is|are|was)|"
                            r"(great|good|amazing|awesome|brilliant|fantastic|excellent|perfect) in|"
+                           r"prefer|rather (watch|see)|"
                            r"fan of|about|called|rewatch(ed)?|(the|that|this) (movie|film)|"
                            r"(movie|film) (is|was))\s+(the\s+)?$", re.IGNORECASE)
 _NAMED_BEFORE = re.compile(r"\b((the|a|that) (movie|film)( called)?|called|titled)\s+$",
@@ -37,6 +38,9 @@ _TASTE_AFTER = re.compile(r"^\W*(is|was|are|were)\s+(my\s+)?((so|really|very|way
                           r"the best|hilarious|brilliant|classic|overrated|underrated|terrible|"
                           r"awful|boring|bad|too long|too slow|sick|amazing|perfect)\b",
                           re.IGNORECASE)
+_JUDGED_INTENSE = re.compile(r"^\s+(is|was)\s+(so|really|very|super|pretty|such a)\s+[a-z]{4,}",
+                             re.IGNORECASE)
+"""'gone girl was so twisted': any word after an intensifier judges the words before it."""
 _PLACE_THE = re.compile(r"\b(all|on|in|at|into|from|over|under|around|through|across)\s+the\s+$",
                         re.IGNORECASE)
 """'all the others', 'on the radio': a lower-case word after these is a noun, not a title."""
@@ -332,7 +336,8 @@ class Reader:
                 and re.search(r"[.!?][\d!?.]*\s*$", text[:window[0].start]):
             return False  # "Mission impossible is amazing! Others?" asks for more
         cue = bool(_TASTE_BEFORE.search(text[:window[0].start])) or bool(
-            _TASTE_AFTER.search(text[window[-1].end:]))
+            _TASTE_AFTER.search(text[window[-1].end:])) or (len(words) >= 2 and bool(
+                _JUDGED_INTENSE.match(text[window[-1].end:])))  # "gone girl was so twisted"
         whole = len(window) >= 0.6 * len(tokens)
         if everyday:
             named = len(words) >= 2 and bool(_NAMED_BEFORE.search(text[:window[0].start]))
@@ -587,9 +592,10 @@ class Reader:
                 continue
             negative = bool(lx.NEGATIVE_CUES.search(_strip_idioms(before)))
             negative_after = bool(re.search(r"^\W*(\w+\W+){0,3}(was|is|were)\s+((so|really|very|"
-                                            r"way|pretty|kinda|totally)\s+)*(bad|terrible|"
-                                            r"awful|boring|overrated|not good|too long|too slow)",
-                                            after, re.I))
+                                            r"way|pretty|kinda|kind of|totally|a)\s+)*(bad|"
+                                            r"terrible|awful|boring|overrated|not good|too long|"
+                                            r"too slow|meh|letdown|disappointing|disappointment|"
+                                            r"dumb|stupid)", after, re.I))
             positive = bool(lx.POSITIVE_CUES.search(before + after))
             if span.kind == "title":
                 if lx.UNSEEN_CUES.search(before) or re.match(

@@ -55,7 +55,9 @@ _PERSON_BEFORE = re.compile(r"\b(with|starring|stars|featuring|by|fan of|and|lik
 _PERSON_AFTER = re.compile(r"^(['’]s\b|\s+(movies|films|flicks|stuff|in it|is|was)\b)",
                            re.IGNORECASE)
 _NICK_BEFORE = re.compile(r"\b(with|starring|stars|featuring)\s+$", re.IGNORECASE)
-_NICK_AFTER = re.compile(r"^(['’]s\s+(movies|films|flicks|stuff)|\s+in it)\b", re.IGNORECASE)
+_NICK_AFTER = re.compile(r"^(['’]s\s+(movies|films|flicks|stuff)|\s+in it|\s+(was|is)\s+((so|really)"
+                         r"\s+)?(great|good|amazing|awesome|brilliant|fantastic|the best))\b",
+                         re.IGNORECASE)
 _TASTE_VERB = re.compile(r"\b(loved|liked|enjoyed|love|like|adore[d]?|watched|rewatched|seen|saw)"
                          r"\s+$", re.IGNORECASE)
 
@@ -183,6 +185,19 @@ def fuzzy_people(reader: Reader, text: str, tokens: list[_Token], reading: Readi
             name = people[same_first[hit[2]]]
             reading.spans.append(Span("person", text[a.start:b.end], a.start, b.end,
                                       f"person:{name}"))
+    for i in range(len(tokens) - 1):  # "stephen spielburg": both names a little off
+        a, b = tokens[i], tokens[i + 1]
+        key = normalize_title(text[a.start:b.end])
+        words = key.split()
+        if len(key) < 10 or len(words) != 2 or any(w in lx.COMMON_WORDS or w in lx.GENRE_WORDS
+                                                   for w in words) \
+                or not reader._free(reading, a.start, b.end) or reader._lookup(key) \
+                or key in people:
+            continue
+        full = process.extractOne(key, reader.people_keys, scorer=fuzz.ratio, score_cutoff=84)
+        if full and reader.fame.get(people[full[0]], 0) >= 20:
+            reading.spans.append(Span("person", text[a.start:b.end], a.start, b.end,
+                                      f"person:{people[full[0]]}"))
 
 
 def surname_typos(reader: Reader, text: str, tokens: list[_Token], reading: Reading) -> None:

@@ -99,7 +99,8 @@ def context_titles(reader: Reader, text: str, tokens: list[_Token], reading: Rea
                 continue
             key = normalize_title(text[start:end])
             words = key.split()
-            if len(key) < 4 or reader._is_person_key(possessive_key(key)):
+            short = len(key) < 4 and (key in _PRONOUNS or not _judged_here(text, start, end))
+            if short or reader._is_person_key(possessive_key(key)):
                 continue  # "I love Adam Sandler" is no "Adam Sandler's Eight Crazy Nights"
             if all(w in lx.COMMON_WORDS or w in lx.GENRE_WORDS or w.isdigit() for w in words) \
                     and not _judged_here(text, start, end):
@@ -126,7 +127,8 @@ _JUDGED_AFTER = re.compile(r"^\s+(is|was)\s+((so|really|very|pretty|just|way|kin
 def _judged_here(text: str, start: int, end: int) -> bool:
     """Everyday words that are a suggestion's whole title, judged right after ("heat is
     great") or starting a clause after a taste verb."""
-    return bool(_JUDGED_AFTER.match(text[end:]))
+    return bool(_JUDGED_AFTER.match(text[end:]) or re.match(r"\s+(too|as well)\b", text[end:],
+                                                           re.IGNORECASE))
 
 
 def _longer_title_follows(reader: Reader, text: str, tokens: list[_Token], i: int,

@@ -175,3 +175,36 @@ def test_an_actor_great_in_a_lower_case_title(reader: Reader) -> None:
     read = reader.read("matthew mcconaughy was great in interstellar")
     assert _titles(reader, read) == ["Interstellar (2014)"]
     assert _people(read) == ["Matthew McConaughey"]
+
+
+def test_verbs_and_praise_at_a_sentence_start_are_no_titles(reader: Reader) -> None:
+    alien = _id(reader, "Alien (1979)")
+    read = reader.read("Saw that and liked it. Sigourney Weaver was great.", context_items=[alien])
+    assert "Saw (2004)" not in _titles(reader, read)
+    assert _titles(reader, reader.read("Perfect!! That's exactly what I was looking for.")) == []
+    assert _titles(reader, reader.read("I loved Saw, so gory")) == ["Saw (2004)"]
+
+
+def test_judged_lower_case_titles_and_preferences(reader: Reader) -> None:
+    assert _titles(reader, reader.read("gone girl was so twisted, loved it")) == [
+        "Gone Girl (2014)"]
+    assert _titles(reader, reader.read("seen it, but I'd rather watch predator")) == [
+        "Predator (1987)"]
+    read = reader.read("iron man 2 was a letdown")
+    assert [(s.label, _titles(reader, read)) for s in read.of_kind("title")] == [
+        ("disliked", ["Iron Man 2 (2010)"])]
+    up, coco = _id(reader, "Up (2009)"), _id(reader, "Coco (2017)")
+    read = reader.read("coco was beautiful, up too", context_items=[up, coco])
+    assert sorted(_titles(reader, read)) == ["Coco (2017)", "Up (2009)"]
+    assert _titles(reader, reader.read("the weather was so nice today")) == []
+
+
+def test_more_names_a_little_off(reader: Reader) -> None:
+    assert _people(reader.read("stephen spielburg is the best director ever")) == [
+        "Steven Spielberg"]
+    assert _people(reader.read("Leo was great in titanic")) == ["Leonardo DiCaprio"]
+    assert _people(reader.read("Leo was born in July")) == []
+    from agent import lexicon as lx
+
+    assert lx.REACT_SEEN.search("I did. They're okay.")
+    assert lx.REACT_LIKED.search("no I haven't been meaning to see it")
