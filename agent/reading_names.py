@@ -50,14 +50,18 @@ NICKNAMES: dict[str, str] = {
 _NICK_NEEDS_CUE = frozenset({"the rock", "the duke", "sly", "leo", "arnold"})
 """Nicknames that are also titles or words: a person only after 'with', 'starring', ... or
 before "'s" / 'movies' / 'in it'."""
-_PERSON_BEFORE = re.compile(r"\b(with|starring|stars|featuring|by|fan of|and|likes?|loves?|"
-                            r"liked|loved|of)\s+$", re.IGNORECASE)
-_PERSON_AFTER = re.compile(r"^(['’]s\b|\s+(movies|films|flicks|stuff|in it|is|was)\b)",
-                           re.IGNORECASE)
 _NICK_BEFORE = re.compile(r"\b(with|starring|stars|featuring)\s+$", re.IGNORECASE)
 _NICK_AFTER = re.compile(r"^(['’]s\s+(movies|films|flicks|stuff)|\s+in it|\s+(was|is)\s+((so|really)"
                          r"\s+)?(great|good|amazing|awesome|brilliant|fantastic|the best))\b",
                          re.IGNORECASE)
+_NAME_BEFORE = re.compile(r"\b(with|starring|stars|featuring|by|directed by|fan of)\s+$",
+                          re.IGNORECASE)
+"""Before a lower-case or misspelt name: who is in it or who made it ('with denzel')."""
+_NAME_AFTER = re.compile(r"^(['’]s\s+(movies|films|flicks|stuff|work)|\s+(is|was)\s+(my|the|so|"
+                         r"a|such))\b", re.IGNORECASE)
+"""After it: "denzel is my guy", "scorcese's films" (not 'christian movies')."""
+_LOWER_NAME_BEFORE = re.compile(r"\b(starring|by|directed by|fan of)\s+$", re.IGNORECASE)
+"""A lower-case surname typo needs a stronger cue than 'with' ('movies with meaning')."""
 _TASTE_VERB = re.compile(r"\b(loved|liked|enjoyed|love|like|adore[d]?|watched|rewatched|seen|saw)"
                          r"\s+$", re.IGNORECASE)
 
@@ -102,8 +106,10 @@ def franchises(reader: Reader, text: str, tokens: list[_Token], reading: Reading
                     all(w in lx.GENRE_WORDS or w in lx.COMMON_WORDS for w in words)) or \
                     _is_name_word(reader, base) or base in lx.GENRE_WORDS:
                 continue
-            strong = bool(re.search(r"\b(the|those|these)\s+$", text[:start], re.IGNORECASE)) \
-                or all(t.capital for t in window if t.text.lower() not in _SMALL)
+            article = bool(re.search(r"\b(the|those|these)\s+$", text[:start], re.IGNORECASE))
+            strong = article or (len(words) >= 2 and all(
+                t.capital for t in window if t.text.lower() not in _SMALL))
+            # one word needs 'the': "French films" is a kind, "the Bourne movies" a series
             if not strong or (len(words) == 1 and base in reader.tags):
                 continue  # "I hate disaster movies": a kind of film
             ids = franchise_items(reader, base)
@@ -195,7 +201,8 @@ def fuzzy_people(reader: Reader, text: str, tokens: list[_Token], reading: Readi
                 or key in people:
             continue
         full = process.extractOne(key, reader.people_keys, scorer=fuzz.ratio, score_cutoff=84)
-        if full and reader.fame.get(people[full[0]], 0) >= 20:
+        if full and reader.fame.get(people[full[0]], 0) >= 20 and full[0].count(" ") == 1 and \
+                all(fuzz.ratio(w, g) >= 75 for w, g in zip(words, full[0].split(), strict=True)):
             reading.spans.append(Span("person", text[a.start:b.end], a.start, b.end,
                                       f"person:{people[full[0]]}"))
 
@@ -209,9 +216,11 @@ def surname_typos(reader: Reader, text: str, tokens: list[_Token], reading: Read
         key = rules.possessive_key(normalize_title(tok.text))
         if len(key) < 6 or key in reader.surnames or key in lx.COMMON_WORDS or key in firsts or \
                 key in lx.GENRE_WORDS or not reader._free(reading, tok.start, tok.end) or \
-                reader._lookup(key) or not rules.lower_surname_ok(text, tok.start, tok.end) or \
-                (i + 1 < len(tokens) and tokens[i + 1].capital):
+                reader._lookup(key) or (i + 1 < len(tokens) and tokens[i + 1].capital):
             continue
+        before = _NAME_BEFORE if tok.capital else _LOWER_NAME_BEFORE
+        if not (before.search(text[:tok.start]) or _NAME_AFTER.match(text[tok.end:])):
+            continue  # "being from England", "friends from school", "movies with meaning"
         hit = process.extractOne(key, surnames, scorer=fuzz.ratio, score_cutoff=85)
         if hit:
             reading.spans.append(Span("person", tok.text, tok.start, tok.end,
@@ -235,7 +244,7 @@ def lower_first_names(reader: Reader, text: str, tokens: list[_Token], reading: 
         if tok.capital or key not in reader.first_names or len(key) < 6 or \
                 not reader._free(reading, tok.start, tok.end) or reader._lookup(key):
             continue
-        if _PERSON_BEFORE.search(text[:tok.start]) or _PERSON_AFTER.match(text[tok.end:]):
+        if _NAME_BEFORE.search(text[:tok.start]) or _NAME_AFTER.match(text[tok.end:]):
             reading.spans.append(Span("person", tok.text, tok.start, tok.end,
                                       f"person:{reader.first_names[key]}"))
 
@@ -250,7 +259,12 @@ def one_word_typos(reader: Reader, text: str, tokens: list[_Token], reading: Rea
                 _is_name_word(reader, key) or not reader._free(reading, tok.start, tok.end) or \
                 not _TASTE_VERB.search(text[:tok.start]) or reader._lookup(key):
             continue
-        hit = process.extractOne(key, keys, scorer=fuzz.ratio, score_cutoff=85)
+        prev = text[:tok.start].split()[-1:] or [""]
+        if key in reader.tags or rules.modifies_next_noun(text, tok.end) or \
+                normalize_title(f"{prev[0]} {key}") in lx.GENRE_WORDS or \
+                re.match(r"\s+(movies|films|flicks|ones|shows|stuff)\b", text[tok.end:], re.I):
+            continue  # "vampire movies", "science fiction", "love stories"
+        hit = process.extractOne(key, keys, scorer=fuzz.ratio, score_cutoff=88)
         if hit:
             item_id = reader._pick(reader._lookup(hit[0]), None, strict=False)
             if item_id:
@@ -275,8 +289,10 @@ def fuzzy_title_keys(reader: Reader) -> list[str]:
         main = list(reader.linker._title_keys)
         seen = set(main)
         people = reader.linker._people  # "Kevin Hart: Laugh at My Pain" -> no "kevin hart"
+        short = {normalize_title(re.split(r":| - ", item.title.split(" (")[0])[0])
+                 for item in reader.linker.catalog.items.values()}
         cached = [k for k in main if k not in people] + [
-            k for k in reader.linker._aliases if k not in seen and " " in k and k not in people]
+            k for k in short if k not in seen and " " in k and k not in people]
         reader._fuzzy_title_keys = cached  # type: ignore[attr-defined]
     return cached
 

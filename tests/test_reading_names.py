@@ -208,3 +208,18 @@ def test_more_names_a_little_off(reader: Reader) -> None:
 
     assert lx.REACT_SEEN.search("I did. They're okay.")
     assert lx.REACT_LIKED.search("no I haven't been meaning to see it")
+
+
+def test_look_alikes_found_by_reading_unlabelled_turns_stay_words(reader: Reader) -> None:
+    """Each of these once produced a title or person in a scan of unlabelled dev turns."""
+    for text in ("Hey! I like christian movies",
+                 "Hello, I like science fiction and fantasy movies.", "I like vampire movies",
+                 "I'm looking for some French films tonight",
+                 "I really enjoy movies with meaning", "Being from England, that one is nostalgic",
+                 "my friends from school always joke about it",
+                 "My name is Brian, so I will look into that movie",
+                 "I like history and sometimes love stories"):
+        read = reader.read(text)
+        assert _titles(reader, read) == [] and _people(read) == [], text
+    assert _people(reader.read("like i was saying, speilberg is the man!")) == [
+        "Steven Spielberg"]
