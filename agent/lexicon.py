@@ -138,6 +138,9 @@ REACT_SEEN = re.compile(
 REACT_LIKED = re.compile(
     r"\b(sounds? (really |so |very |pretty |super )?(good|great|fun|interesting|intriguing|"
     r"awesome|perfect|cool|nice|amazing)|(been |was )?meaning to (see|watch)|"
+    r"(love|like|enjoy)d? (both|all) (of )?(those|them|these)\b|(love|like|enjoy)d? both\b|"
+    r"(those|they|these|both) (are|were) "
+    r"(both |all )?((really|so|very|pretty) )?(good|great|awesome|amazing|fun|funny)|"
     r"(that|this|it) (would|will|could|might) (work|be "
     r"(great|good|perfect|awesome|fun))|(i|i do|i really|i also|i still) (like|love|enjoy) "
     r"(it|that|this|those|them|that one|this one|that movie|that film)|(found|thought) "
@@ -150,7 +153,8 @@ REACT_LIKED = re.compile(
     r"loved (it|that|them|those)|liked (it|that|them|those)|great (pick|choice|idea|suggestion)|"
     r"perfect|good (one|choice|pick|idea)|those were good|that was good|it was good|"
     r"it'?s good|that'?s a good one|good suggestion|yes please|(is|was|were|are) (a |an )?(so |"
-    r"very |really |pretty |just as |just )?(great|good|awesome|amazing|funny|hilarious|fun)|"
+    r"very |really |pretty |just as |just )?(great|good|awesome|amazing|funny|hilarious|fun|"
+    r"fantastic|excellent|brilliant|wonderful|incredible)|"
     r"more like|rewatch\w*|"
     r"watch it again|dig (that|it)|look (that|it) up|"
     r"wanted to (see|watch) (it|that)|(should|must|gotta|might|may|want to)( have to)? "
@@ -242,7 +246,8 @@ kinda sorta gonna wanna stuff type types recommend recommendation suggest sugges
 great awesome cool fine true story war heat big her up it us home idea ideas tonight
 actually thought already series lot lots maybe plus also wow omg ok okay hmm umm um well
 favorite favourite favorites favourites enjoy enjoyed liked loved hate hated mind both
-wait whatever anyway honestly seriously saw perfect
+wait whatever anyway honestly seriously saw perfect despite although however unless whereas
+besides
 """.split())
 """Everyday words: a lower-case title made only of these is never read as a title."""
 

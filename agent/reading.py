@@ -133,6 +133,8 @@ class Reader:
         self._titles_plain(text, tokens, reading, slot)
         self._people(text, tokens, reading, slot)
         rnames.lower_first_names(self, text, tokens, reading)
+        rnames.short_first_names(self, text, tokens, reading)
+        rnames.compact_titles(self, text, tokens, reading)
         rnames.surname_typos(self, text, tokens, reading)
         rnames.one_word_typos(self, text, tokens, reading)
         self._partial_titles(text, tokens, reading)
@@ -551,7 +553,7 @@ class Reader:
 
     # ---- labels, intent, keywords ----------------------------------------------------------
     def _label(self, text: str, reading: Reading, context: list[str]) -> None:
-        reaction = _reaction(text)
+        reaction = _reaction(rnames.without_person_clauses(text, reading, _clause))
         reading.reaction = reaction
         reading.reaction_plural = bool(re.search(r"\b(them|those|both|all|these|they)\b", text,
                                                  re.IGNORECASE))
@@ -744,6 +746,9 @@ def _sentence(text: str, start: int, end: int) -> str:
 
 def _reaction(text: str) -> Label | None:
     """A whole-message reaction: disliked > liked > seen; 'haven't seen' is none."""
+    rest = re.sub(r"^\W*(no|nope|nah)\b\W*", "", text, flags=re.IGNORECASE)
+    if rest != text and lx.REACT_LIKED.search(rest) and not lx.REACT_DISLIKED.search(rest):
+        return "liked"  # "Nope, I will try that one." to "Have you seen X?"
     if lx.REACT_DISLIKED.search(text):
         return "disliked"
     if lx.REACT_LIKED.search(text):

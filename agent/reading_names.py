@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
@@ -156,7 +157,7 @@ def nicknames(reader: Reader, text: str, reading: Reading) -> None:
     for nick, name in NICKNAMES.items():
         if normalize_title(name) not in people:
             continue
-        pattern = re.escape(nick).replace(r"\ ", r"[\s-]?")
+        pattern = re.escape(nick).replace(r"\ ", r"[\s.\-]?")  # "j lo", "J.Lo", "j-lo"
         for m in re.finditer(r"(?<![\w'’])" + pattern + r"(?![\w-])", text, re.IGNORECASE):
             if not reader._free(reading, m.start(), m.end()):
                 continue
@@ -311,3 +312,82 @@ def titles_too(reader: Reader, text: str, tokens: list[_Token], reading: Reading
         item_id = reader._pick(reader._lookup(key), None, strict=False)
         if item_id:
             reading.spans.append(Span("title", tok.text, tok.start, tok.end, item_id))
+
+
+def without_person_clauses(text: str, reading: Reading,
+                           clause: Callable[[str, int, int], tuple[int, int]]) -> str:
+    """The message without the clauses that judge a person ("Will Ferrell is one of my
+    favourite actors"): a whole-message reaction to the suggestion is read from the rest."""
+    spans = sorted((s for s in reading.spans if s.kind == "person" and s.end > s.start),
+                   key=lambda s: s.start)
+    if not spans:
+        return text
+    out, last = [], 0
+    for span in spans:
+        a, b = clause(text, span.start, span.end)
+        if re.search(r"\b(it|that|this|that one|this one|that movie|the movie)\b", text[a:b],
+                     re.IGNORECASE):
+            continue  # "Russel Crowe is great in it" judges the film too
+        if a >= last:
+            out.append(text[last:a])
+            last = b
+    return " ".join(out + [text[last:]])
+
+
+def short_first_names(reader: Reader, text: str, tokens: list[_Token], reading: Reading) -> None:
+    """'sam l jackson', 'leo dicaprio': a first name shortened, the rest of a well-known name
+    as written (initials included) name that person."""
+    by_rest = _people_by_rest(reader)
+    for n in (3, 2):
+        for i in range(len(tokens) - n + 1):
+            window = tokens[i:i + n]
+            start, end = window[0].start, window[-1].end
+            words = normalize_title(text[start:end]).split()
+            if len(words) != n or len(words[0]) < 3 or words[0] in lx.COMMON_WORDS or \
+                    not reader._free(reading, start, end):
+                continue
+            names = [k for k in by_rest.get(" ".join(words[1:]), [])
+                     if k.split(" ", 1)[0].startswith(words[0]) and k.split(" ", 1)[0] != words[0]]
+            if names:
+                best = max(names, key=lambda k: reader.fame.get(reader.linker._people[k], 0))
+                reading.spans.append(Span("person", text[start:end], start, end,
+                                          f"person:{reader.linker._people[best]}"))
+
+
+def _people_by_rest(reader: Reader) -> dict[str, list[str]]:
+    """Person keys by everything after the first name ('l jackson' -> 'samuel l jackson')."""
+    cached: dict[str, list[str]] | None = getattr(reader, "_people_by_rest", None)
+    if cached is None:
+        cached = {}
+        for k in reader.people_keys:
+            if " " in k:
+                cached.setdefault(k.split(" ", 1)[1], []).append(k)
+        reader._people_by_rest = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def compact_titles(reader: Reader, text: str, tokens: list[_Token], reading: Reading) -> None:
+    """'Slapshot', 'Spiderman 2'-style run-together names: one capitalised word that is a
+    two-word title written without its space."""
+    index = _compact_index(reader)
+    for tok in tokens:
+        key = normalize_title(tok.text)
+        if not tok.capital or len(key) < 7 or key in lx.COMMON_WORDS or \
+                not reader._free(reading, tok.start, tok.end) or reader._lookup(key):
+            continue
+        ids = index.get(key)
+        if ids:
+            reading.spans.append(Span("title", tok.text, tok.start, tok.end,
+                                      reader.linker._best(ids, None)))
+
+
+def _compact_index(reader: Reader) -> dict[str, list[str]]:
+    cached: dict[str, list[str]] | None = getattr(reader, "_compact_titles", None)
+    if cached is None:
+        cached = {}
+        for k, ids in reader.linker._titles.items():
+            words = k.split()
+            if len(words) == 2 and not all(w in lx.COMMON_WORDS for w in words):
+                cached.setdefault("".join(words), []).extend(ids)
+        reader._compact_titles = cached  # type: ignore[attr-defined]
+    return cached

@@ -128,7 +128,9 @@ def _judged_here(text: str, start: int, end: int) -> bool:
     """Everyday words that are a suggestion's whole title, judged right after ("heat is
     great") or starting a clause after a taste verb."""
     return bool(_JUDGED_AFTER.match(text[end:]) or re.match(r"\s+(too|as well)\b", text[end:],
-                                                           re.IGNORECASE))
+                                                           re.IGNORECASE)
+                or re.search(r"\b(seen|saw|watched|loved|liked|enjoyed)\s+$", text[:start],
+                             re.IGNORECASE))
 
 
 def _longer_title_follows(reader: Reader, text: str, tokens: list[_Token], i: int,

@@ -80,7 +80,12 @@ def apply_reading(profile: UserProfile, reading: Reading, linker: EntityLinker,
                 lo, hi = (str(int(hi) + 1), "") if hi else ("", str(int(lo) - 1))
             profile.constraints = profile.constraints.model_copy(update={
                 "year_min": int(lo) if lo else None, "year_max": int(hi) if hi else None})
-    if reading.reaction and context and not referred:
+    unseen = [s.value for s in reading.spans if s.kind == "title" and s.value in context
+              and s.label == "unseen"]
+    if reading.reaction in ("liked", "disliked") and context and not referred and \
+            len(unseen) == 1:  # "I haven't seen Valley Girl I like that idea": that one
+        update.feedback.append((unseen[0], reading.reaction))
+    elif reading.reaction and context and not referred:
         targets = context if reading.reaction_plural else [salient or context[0]]
         update.feedback += [(item_id, reading.reaction) for item_id in targets]  # type: ignore[misc]
     for keyword in reading.keywords:

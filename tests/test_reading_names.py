@@ -223,3 +223,47 @@ def test_look_alikes_found_by_reading_unlabelled_turns_stay_words(reader: Reader
         assert _titles(reader, read) == [] and _people(read) == [], text
     assert _people(reader.read("like i was saying, speilberg is the man!")) == [
         "Steven Spielberg"]
+
+
+def test_a_reaction_is_not_read_from_a_clause_about_a_person(reader: Reader) -> None:
+    anchor = _id(reader, "Anchorman 2: The Legend Continues (2013)")
+    read = reader.read("Will Ferrell is one of my favorite actors!", context_items=[anchor])
+    assert read.reaction is None and _people(read) == ["Will Ferrell"]
+    mind = _id(reader, "A Beautiful Mind (2001)")
+    read = reader.read("I have not seen that but I heard Russel Crowe is great in it.",
+                       context_items=[mind])
+    assert read.reaction == "liked"  # "in it": the clause judges the film as well
+
+
+def test_plural_praise_nope_with_interest_and_function_words(reader: Reader) -> None:
+    from agent import lexicon as lx
+
+    assert lx.REACT_LIKED.search("I love both of those.")
+    assert lx.REACT_LIKED.search("Those are both good!")
+    assert not lx.REACT_LIKED.search("I love all the goals and drama")
+    justice = _id(reader, "Justice League (2017)")
+    assert reader.read("Nope, I will try that one.", context_items=[justice]).reaction == "liked"
+    assert reader.read("Nope, not my thing.", context_items=[justice]).reaction == "disliked"
+    read = reader.read("not very funny though Despite having Jim Carrey in it!")
+    assert _titles(reader, read) == []
+
+
+def test_short_first_names_run_together_titles_and_jlo(reader: Reader) -> None:
+    assert _people(reader.read("any movie with sam l jackson")) == ["Samuel L. Jackson"]
+    assert _people(reader.read("J.Lo will forever be a favorite of mine")) == ["Jennifer Lopez"]
+    assert _titles(reader, reader.read("Slapshot is super fun")) == ["Slap Shot (1977)"]
+    heat = _id(reader, "Heat (1995)")
+    read = reader.read("seen heat, loved it, and casino too", context_items=[heat])
+    assert _titles(reader, read) == ["Heat (1995)", "Casino (1995)"]
+
+
+def test_a_liked_reaction_goes_to_the_one_unseen_suggestion_named(reader: Reader) -> None:
+    from agent.profile import UserProfile
+    from agent.updates import apply_reading
+
+    valley = _id(reader, "Valley Girl (1983)")
+    treasure = _id(reader, "National Treasure (2004)")
+    context = [valley, treasure]
+    read = reader.read("I haven't seen Valley Girl I like that idea", context_items=context)
+    update = apply_reading(UserProfile(), read, reader.linker, context, salient=treasure)
+    assert update.feedback == [(valley, "liked")]
