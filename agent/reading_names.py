@@ -1,6 +1,4 @@
-"""Reading rules for names as people type them: franchises without a title ("the bourne
-movies"), lower-case sequel numbers ("men in black 2"), nicknames ("the Rock", "RDJ"),
-misspelt names ("scorcese", "Julia Styles") and one-word typos after a taste verb."""
+"""Reading names as people type them: franchises, lower-case sequels, nicknames, misspellings."""
 
 from __future__ import annotations
 
