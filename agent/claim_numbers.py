@@ -1,5 +1,4 @@
-"""Number claims of a justification: shares, counts and rating thresholds bound to their field,
-quantity words, and which film a ratings statistic is about (a mixin of agent.claims)."""
+"""Number claims of a justification: shares, counts, rating thresholds (a mixin of agent.claims)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Token-level grounding check: a text may name only titles, people, years, numbers and relations
-that some allowed text holds.
+"""Token-level grounding: a text may name only titles, people, years and numbers some allowed text holds.
 
 Interview questions are checked with this (they draw on the user's own words). Justifications
 are checked claim by claim against the evidence's data by `agent.claims.check_claims`, which

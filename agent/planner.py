@@ -1,5 +1,4 @@
-"""Plan-first tool use: route from the profile to every tool whose inputs are present,
-fan out, fuse (reciprocal rank, or a learned ranker over the fused candidates), filter."""
+"""Plan-first tool use: route from the profile to the tools whose inputs are present, fuse, filter."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Catalog-aware reading before the LLM: titles, people, genres, tags, eras and card references
-found deterministically in a message, each with a rule-based label."""
+"""Catalog-aware reading before the LLM: the titles, people, genres, eras and cards a message names."""
 
 from __future__ import annotations
 

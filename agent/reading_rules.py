@@ -1,5 +1,4 @@
-"""Reading rules that refine the reader's title and person spans: the suggestions in context,
-sequel numbers, lists of titles, remakes, possessive names and answers to "have you seen X?"."""
+"""Reading rules that refine the reader's title and person spans (context, sequels, lists, remakes)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""What the reader finds in a message: spans, the reading, tokens; and what rules may ask of
-a reader (so that the rules module needs no import of the reader)."""
+"""What the reader finds in a message (spans, the reading, tokens) and what rules may ask of a reader."""
 
 from __future__ import annotations
 

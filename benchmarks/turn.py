@@ -1,5 +1,4 @@
-"""`convrec bench turn`: a fixed conversation on the real backend, latency by stage and turn kind,
-the first visible LLM token of a recommendation turn and the share of shown LLM sentences."""
+"""`convrec bench turn`: latency by stage and turn kind of a fixed conversation on the real backend."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Faithfulness of shown justifications: how many LLM drafts passed the claim check, were
-repaired or were replaced by the template, computed from Replies (or their JSON)."""
+"""Faithfulness of shown justifications: LLM drafts passed, repaired or replaced by the template."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Draft justifications with the real model over varied evidence on both catalogs, per prompt
-variant, and record each draft with its evidence and the claim check's verdict.
+"""Draft justifications with the real model over varied evidence and record the claim check's verdicts.
 
     OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python scripts/justification_audit.py draft \
         --out reports/justification_drafts.jsonl

@@ -1,5 +1,4 @@
-"""Each catalog loader on real data (ml-100k from the cache, movielens-redial embedded and
-joined from the data dir) and the generic format, with the counts the datasets publish."""
+"""Each catalog loader on real data and the generic format, with the counts the datasets publish."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The setting flags are generated from `Settings`: every command takes the same ones, each
-reaches the Settings object, and eval reads the catalog setting like every other command."""
+"""The setting flags generated from `Settings`: the same in every command, each reaching Settings."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""llama.cpp backend: the justification prefix warmed at start, and grammars checked by
-llama.cpp's own parser before a call (a grammar it refuses would abort the process)."""
+"""llama.cpp backend: the justification prefix warmed at start, grammars checked before a call."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Dialogue state across turns on the fake backend: reactions in words, corrections, topic
-switches, and transcripts fed through `Session.observe`."""
+"""Dialogue state across turns on the fake backend: reactions in words, corrections, topic switches."""
 
 from __future__ import annotations
 

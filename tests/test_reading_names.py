@@ -1,6 +1,4 @@
-"""The reader's rules for names as people type them (agent/reading_names.py) on the
-movielens-redial catalog: franchises, lower-case sequels, nicknames, misspelt names and
-one-word typos, and the look-alikes that must stay no title or person."""
+"""The reader's rules for names as people type them (agent/reading_names.py), and their look-alikes."""
 
 from __future__ import annotations
 

@@ -1,6 +1,4 @@
-"""The reader's refining rules on the movielens-redial catalog: suggestions in context, sequel
-numbers, lists of titles, remakes, possessive and lower-case surnames, the other side's titles,
-card groups, "haven't seen it but it looks good", and what must stay no title."""
+"""The reader's refining rules on the movielens-redial catalog, and what must stay no title."""
 
 from __future__ import annotations
 

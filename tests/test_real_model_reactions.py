@@ -1,5 +1,4 @@
-"""A multi-turn dialogue on the REAL default model: reactions in words, a correction and a topic
-switch, asserted on structure (the reader plus the model's labels, not wording)."""
+"""A multi-turn dialogue on the REAL default model: reactions, a correction, a topic switch."""
 
 from __future__ import annotations
 

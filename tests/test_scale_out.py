@@ -1,5 +1,4 @@
-"""Scale-out: agent processes sharing one LLM server (llama-server or llama-cpp-python's), one
-Chroma server and one session store (Postgres or a SQLite file) on loopback."""
+"""Scale-out: agent processes sharing one LLM server, one Chroma server and one session store."""
 
 from __future__ import annotations
 
