@@ -253,7 +253,7 @@ def record(session: Session, source: Source) -> MemoryUpdate | None:
     inside the same transaction as the turn."""
     if not _settings_of(session)[0]:
         return None
-    titles = {k: session.agent.catalog.items[k].display_title
+    titles = {k: session.agent.catalog.items[k].shown_title
               for k in profile_facts(session.profile) if k in session.agent.catalog.items}
     facts, gone = new_facts(session.profile, session.state.recorded, source, session.id, titles)
     for key in gone:

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from agent.profile import UserProfile
+from catalog.text import main_title
 from tools.base import Evidence
 
 ReplyKind = Literal["question", "recommendations", "message"]
@@ -49,12 +50,14 @@ class Recommendation(BaseModel):
 
     @property
     def display_title(self) -> str:
-        """"Title (year)", or the title alone when the year is unknown."""
-        return f"{self.title} ({self.year})" if self.year else self.title
+        """"Title (year)", or the title alone when the year is unknown; MovieLens' alternate
+        names in parentheses are left out ('Seven (a.k.a. Se7en)' shows as 'Seven')."""
+        title = main_title(self.title)
+        return f"{title} ({self.year})" if self.year else title
 
     def line(self) -> str:
         """The pick as one line of chat text: the title, then why (no title said twice)."""
-        if self.justification.lower().startswith(self.title.lower()):
+        if self.justification.lower().startswith(main_title(self.title).lower()):
             return self.justification
         return f"{self.display_title}: {self.justification}"
 

@@ -288,7 +288,7 @@ class Session:
 
         streaming = bool(on_text or on_card)
         if streaming and on_text:
-            on_text(f"- {item.display_title}: ")
+            on_text(f"- {item.shown_title}: ")
         j = justify(backend, item, cand.evidence, on_token=on_token if streaming else None,
                     years=seed_years(self.agent.catalog, cand.evidence))
         rec = card.model_copy(update={

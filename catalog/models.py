@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from pydantic import BaseModel, Field
 
+from catalog.text import main_title
+
 
 class Item(BaseModel):
     """One recommendable item."""
@@ -28,6 +30,12 @@ class Item(BaseModel):
     def display_title(self) -> str:
         """Title with the year in parentheses when known."""
         return f"{self.title} ({self.year})" if self.year else self.title
+
+    @property
+    def shown_title(self) -> str:
+        """What a person sees: the main title (no trailing alternate names) and the year."""
+        title = main_title(self.title)
+        return f"{title} ({self.year})" if self.year else title
 
 
 class Interaction(BaseModel):

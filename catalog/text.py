@@ -18,6 +18,25 @@ def split_title_year(raw: str) -> tuple[str, int | None]:
     return match.group("title").strip(), int(match.group("year"))
 
 
+_ALTERNATE_SUFFIX = re.compile(r"\s+\([^()]+\)\s*$")
+_OPEN_ENDING = re.compile(r"(?:[:,&-]|\b(?:or|and|of|the|a|an))$", re.IGNORECASE)
+
+
+def main_title(title: str) -> str:
+    """A title without the alternate names MovieLens keeps in trailing parentheses, for display.
+
+    'Fist of Fury (Chinese Connection, The) (Jing wu men)' -> 'Fist of Fury'. A parenthesis
+    that completes the title stays: 'Birdman: Or (The Unexpected Virtue of Ignorance)'.
+    """
+    short = title.strip()
+    while (match := _ALTERNATE_SUFFIX.search(short)) and match.start() > 0:
+        head = short[:match.start()].rstrip()
+        if not head or _OPEN_ENDING.search(head):
+            break
+        short = head
+    return short
+
+
 def unsuffix_article(title: str) -> str:
     """Turn MovieLens' 'Usual Suspects, The' into 'The Usual Suspects'.
 

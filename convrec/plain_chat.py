@@ -93,7 +93,7 @@ def _command(session, agent, line: str, shown: list[str], out) -> list[str] | No
             reply = _answer(lambda on_text: session.more_like(item_id, on_text=on_text), out)
             return [r.item_id for r in reply.recommendations]
         session.feedback(item_id, kinds[cmd])
-        out.write(f"noted: {kinds[cmd]} {agent.catalog.items[item_id].display_title}\n")
+        out.write(f"noted: {kinds[cmd]} {agent.catalog.items[item_id].shown_title}\n")
         return None
     out.write(HELP + "\n")
     return None

@@ -152,7 +152,7 @@ class ConvrecApp(App[None]):
     def _title_of(self, item_id: str) -> str:
         assert self.agent is not None
         item = self.agent.catalog.items.get(item_id)
-        return item.display_title if item is not None else item_id
+        return item.shown_title if item is not None else item_id
 
     def _show_profile(self) -> None:
         if self.session is not None:

@@ -101,8 +101,7 @@ class RecommendationCard(Widget, can_focus=True):
     @property
     def display_title(self) -> str:
         """Title with the year when known."""
-        rec = self.recommendation
-        return f"{rec.title} ({rec.year})" if rec.year else rec.title
+        return self.recommendation.display_title
 
     def watch_feedback(self, feedback: str | None) -> None:
         """Colour the card by its feedback."""
