@@ -5,17 +5,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
 
 from agent import lexicon as lx
 from agent import reading_rules as rules
+from agent.spans import ReaderLike as Reader
 from agent.spans import Reading, Span, _Token
 from catalog.text import normalize_title
-
-if TYPE_CHECKING:
-    from agent.reading import Reader
 
 log = logging.getLogger(__name__)
 

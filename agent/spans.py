@@ -68,10 +68,16 @@ class _Token:
 
 
 class ReaderLike(Protocol):
-    """The parts of `agent.reading.Reader` that the rules in `agent.reading_rules` use."""
+    """The parts of `agent.reading.Reader` that the rules (`agent.reading_rules`,
+    `agent.reading_names`) use."""
 
     linker: EntityLinker
     keys_of_item: dict[str, list[str]] | None
+    tags: dict[str, str]
+    people_keys: list[str]
+    fame: dict[str, int]
+    surnames: dict[str, str]
+    first_names: dict[str, str]
 
     def _free(self, reading: Reading, start: int, end: int) -> bool: ...
 
