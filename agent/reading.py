@@ -10,6 +10,7 @@ from agent import lexicon as lx
 from agent import reading_names as rnames
 from agent import reading_rules as rules
 from agent.linking import EntityLinker
+from agent.span_scorer import SpanScorer
 from agent.spans import Label as Label
 from agent.spans import Reading as Reading
 from agent.spans import Span as Span
@@ -54,7 +55,7 @@ _MOVIE_CONTEXT = re.compile(r"\b(movies?|films?|flicks?|something|anything|ones?
 class Reader:
     """Finds mentions with the catalog's own indexes (no LLM)."""
 
-    def __init__(self, linker: EntityLinker) -> None:
+    def __init__(self, linker: EntityLinker, use_scorer: bool = True) -> None:
         self.linker = linker
         catalog = linker.catalog
         self.genres = set(catalog.genres())
@@ -97,6 +98,8 @@ class Reader:
         self.keys_of_item: dict[str, list[str]] | None = None
         self.subtitles = rules.subtitle_index(catalog)
         """Item id -> its index keys (built on first use by the context rule)."""
+        self.scorer: SpanScorer | None = SpanScorer.load() if use_scorer else None
+        """The learned second look at titles the rules passed over (None: rules only)."""
 
     # ---- entry point -------------------------------------------------------------------
     def read(self, text: str, *, role: str = "user", context_items: list[str] | None = None,
@@ -113,9 +116,7 @@ class Reader:
             question: The other side's last question: a bare "yes"/"no" answers it.
         """
         reading = Reading(text=text)
-        tokens = [_Token(m.group(0).rstrip(".,:!?'’"), m.start(), m.start()
-                         + len(m.group(0).rstrip(".,:!?'’"))) for m in _TOKEN.finditer(text)]
-        tokens = [t for t in tokens if t.text]
+        tokens = tokenize(text)
         self._titles_with_year(text, tokens, reading)
         self._quoted_titles(text, reading)
         if role != "user":
@@ -141,6 +142,8 @@ class Reader:
         rnames.titles_too(self, text, tokens, reading)
         rules.sequels(self, text, reading)
         rules.remakes(self, text, reading)
+        if self.scorer is not None:
+            self.scorer.add_titles(self, text, tokens, reading, context_items or [])
         self._genres_and_tags(text, tokens, reading, slot)
         self._eras(text, reading)
         self._cards(text, reading, context_items or [])
@@ -245,6 +248,8 @@ class Reader:
             window = before[-n:]
             if not self._free(reading, window[0].start, end):
                 continue
+            if re.search(r"\w\s*:\s*((the|a|an)\s+)?$", text[:window[0].start], re.I):
+                continue  # "BearCity 2: The Proposal (2012)": the end of a longer title
             ids = self.linker._titles.get(normalize_title(text[window[0].start:window[-1].end]))
             if ids and len(ids) == 1 and items[ids[0]].year and \
                     abs(items[ids[0]].year - year) <= 10 and window[0].capital:
@@ -313,7 +318,9 @@ class Reader:
                for w in words) and len(words) < 2:
             return False
         sentence_start = i == 0 or text[:window[0].start].rstrip()[-1:] in ".!?"
-        return not (sentence_start and len(words) == 1)
+        judged = bool(_TASTE_AFTER.search(text[window[-1].end:]) or _JUDGED_INTENSE.match(
+            text[window[-1].end:]))  # "Bright was really good"
+        return not (sentence_start and len(words) == 1 and not judged)
 
     def _plausible_title(self, key: str, window: list[_Token], i: int, tokens: list[_Token],
                          text: str, slot: str | None) -> bool:
@@ -366,6 +373,9 @@ class Reader:
                 continue
             if rules.modifies_next_noun(text, tok.end):
                 continue  # "Japanese chicks": an adjective, not "Japanese Story"
+            if text[tok.end:].lstrip()[:1] == "!" and (
+                    tok.start == 0 or text[:tok.start].rstrip()[-1:] in ".!?"):
+                continue  # "Excellent!" exclaims; it is no Bill & Ted's Excellent Adventure
             hits = self._word_index().get(key, [])
             if len(hits) == 1:
                 reading.spans.append(Span("title", tok.text, tok.start, tok.end, hits[0]))
@@ -715,6 +725,13 @@ class Reader:
         return list(dict.fromkeys(phrases))[:4]
 
 
+def tokenize(text: str) -> list[_Token]:
+    """The message's words with their offsets (trailing punctuation dropped)."""
+    tokens = [_Token(m.group(0).rstrip(".,:!?'’"), m.start(), m.start()
+                     + len(m.group(0).rstrip(".,:!?'’"))) for m in _TOKEN.finditer(text)]
+    return [t for t in tokens if t.text]
+
+
 def tok_key(word: str) -> str:
     """A single word as a lexicon key."""
     return normalize_title(word)
@@ -752,8 +769,8 @@ def _reaction(text: str) -> Label | None:
         return "disliked"
     if lx.REACT_LIKED.search(text):
         return "liked"
-    if lx.REACT_UNSEEN.search(text):
-        return None
+    if lx.REACT_UNSEEN.search(text):  # "not yet but it looks good" is interest
+        return "liked" if rules.INTEREST_AFTER_UNSEEN.search(text) else None
     if lx.REACT_SEEN.search(text):
         return "seen"
     return None
