@@ -129,7 +129,8 @@ QUESTION_CUES = re.compile(r"\b(have you (seen|watched)|do you know|did you see|
 
 # Whole-message reactions to the cards or suggestions just shown.
 REACT_SEEN = re.compile(
-    r"\b(seen (it|that|this|them|both|all)|already seen|i'?ve seen|have seen|i saw (it|that)|"
+    r"\b(seen (it|that|this|them|both|all|those|these)|already seen|i'?ve seen|have seen|"
+    r"i saw (it|that)|"
     r"watched (it|that|this|them)|seen that one|seen the (first|second|third|last)|"
     r"(it|that) was (ok|okay|alright|fine|decent)|(they'?re|they are|they were|it'?s|it is) "
     r"(ok|okay|alright|fine|decent)|"
@@ -138,7 +139,9 @@ REACT_SEEN = re.compile(
 REACT_LIKED = re.compile(
     r"\b(sounds? (really |so |very |pretty |super )?(good|great|fun|interesting|intriguing|"
     r"awesome|perfect|cool|nice|amazing)|(been |was )?meaning to (see|watch)|"
-    r"(love|like|enjoy)d? (both|all) (of )?(those|them|these)\b|(love|like|enjoy)d? both\b|"
+    r"(love|like|enjoy)d? (both|all) (of )?(those|them|these|two|three|four|five)\b|"
+    r"(love|like|enjoy)d? both\b|(those|these) (are |were )?((really|so|very) )?(great|good|"
+    r"awesome|amazing|fun|funny) (movies|films|ones|picks)|"
     r"(those|they|these|both) (are|were) "
     r"(both |all )?((really|so|very|pretty) )?(good|great|awesome|amazing|fun|funny)|"
     r"(that|this|it) (would|will|could|might) (work|be "
@@ -146,7 +149,8 @@ REACT_LIKED = re.compile(
     r"(it|that|this|those|them|that one|this one|that movie|that film)|(found|thought) "
     r"(it|that|that one|this|them) (was |were )?((so|really|very|pretty|super) )?(funny|good|"
     r"great|hilarious|awesome|amazing|fantastic|entertaining|fun|cute)|"
-    r"(i'?ll|will) (have to |definitely |def |probably |need to )?(check|watch|try)|"
+    r"(i'?ll|will) (have to |definitely |def |probably |need to )?(go )?(check|watch|try|"
+    r"see (it|that|this|them))|"
     r"add (it|that) to|heard (good|great) things|heard (it'?s|its|it is) (good|great)|"
     r"(it'?s|its|that'?s|thats|it is|that is|one of) (one of )?my (all[- ]time )?favou?rites?|"
     r"(is|was) (a|an) (\w+ )?(classic|favou?rite)|that one'?s? (good|great)|love (it|that)|"

@@ -40,12 +40,13 @@ _SURNAME_LOWER_BEFORE = re.compile(r"\b(by|with|starring|directed by|from|fan of
 INTEREST_AFTER_UNSEEN = re.compile(
     r"\b(but|though|although)\b.*\b(look(s|ed)? (good|great|interesting|fun|cool|awesome)|"
     r"sounds? (good|great|interesting|fun|cool)|want(ed)? to (see|watch)|"
-    r"(will|i'?ll|ill|gonna|going to) (have to )?(check|watch|see|look|try)|"
+    r"(will|i'?ll|ill|gonna|going to) (have to )?(go )?(check|watch|see|look|try)|"
+    r"(would|'d) (like|love) to( see| watch)?\b|(maybe |really )?i should\b|"
     r"look (that|it) up|on my list|heard (good|great))", re.IGNORECASE)
 """'haven't seen X yet, but it looks good': the set labels that interest as liked."""
-_INTEREST_NEXT = re.compile(r"^[^.!?]*[.!?]+\s*(i (really |definitely )?(should|need to|want to|"
-                            r"have to|must|will|'?ll)\b|(it|that) (looks|sounds) (good|great|"
-                            r"interesting))", re.IGNORECASE)
+_INTEREST_NEXT = re.compile(r"^[^.!?]*[.!?]+\s*((maybe|perhaps) )?(i (really |definitely )?"
+                            r"(should|need to|want to|have to|must|will|'?ll)\b|"
+                            r"(it|that) (looks|sounds) (good|great|interesting))", re.IGNORECASE)
 
 
 def interest_next(text: str, end: int) -> bool:

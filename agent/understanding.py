@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 
 MAX_INPUT_CHARS = 600
 MAX_MISSED = 3
+_ESCAPED = re.compile(r"%(2[1-9A-F]|3[A-F]|40)")
+"""A URL-escaped punctuation mark: ! " # $ % & ' ( ) * + , - . / : ; < = > ? @."""
 LLMMode = Literal["auto", "always", "never"]
 WIRE_INTENTS = {"prefs": "give_preferences", "ask": "ask_recommendations", "react": "react",
                 "chat": "chitchat"}
@@ -45,8 +47,10 @@ class UnderstandingResult:
 
 
 def clean_user_text(text: str) -> str:
-    """Drop control characters and cap the length so the prompt stays small."""
+    """Drop control characters, undo URL escapes of punctuation (ReDial writes "?" as %3F)
+    and cap the length so the prompt stays small."""
     kept = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
+    kept = _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), kept)  # "Why Him%3F (2016)"
     kept = " ".join(kept.split())
     return kept[:MAX_INPUT_CHARS]
 
