@@ -19,6 +19,7 @@ import numpy as np
 
 from catalog.errors import DataError, UserFacingError
 from catalog.models import Catalog
+from evaluation.stats import bootstrap
 
 if TYPE_CHECKING:
     from agent.backends.base import Completion, LLMBackend, Message
@@ -54,6 +55,13 @@ def split_of(row_id: str) -> str:
     """'dev' or 'test': a fixed half by id hash. The reader's rules were tuned by reading the
     dev half's errors only; the test half is the held-out number."""
     return "dev" if int(hashlib.sha256(row_id.encode()).hexdigest(), 16) % 2 == 0 else "test"
+
+
+def dialogue_of(row_id: str) -> str:
+    """The cluster a row is resampled with: its ReDial dialogue ('rd-858-12' -> '858'), or the
+    row itself (everyday lines stand alone)."""
+    parts = row_id.split("-")
+    return parts[1] if parts[0].startswith("rd") and len(parts) == 3 else row_id
 
 
 def row_split(row: dict[str, Any]) -> str:
@@ -336,6 +344,8 @@ def score(rows: list[dict[str, Any]], preds: list[Prediction]) -> dict[str, Any]
     mood_hit = mood_total = 0
     chit_total, invented, unknown_chit = 0, [], []
     intent_ok, confusion = 0, {g: Counter() for g in INTENTS}
+    f1_num: list[float] = []
+    f1_den: list[float] = []
     for row, pred in zip(rows, preds, strict=True):
         gold = row["gold"]
         for k in FIELDS:
@@ -356,6 +366,8 @@ def score(rows: list[dict[str, Any]], preds: list[Prediction]) -> dict[str, Any]
         pm -= allowed - gm
         c = counts["mentions"]
         c[0], c[1], c[2] = c[0] + len(gm & pm), c[1] + len(pm - gm), c[2] + len(gm - pm)
+        f1_num.append(2 * len(gm & pm))
+        f1_den.append(2 * len(gm & pm) + len(pm - gm) + len(gm - pm))
         if "chitchat" in row["tags"]:
             chit_total += 1
             if produced:
@@ -375,6 +387,7 @@ def score(rows: list[dict[str, Any]], preds: list[Prediction]) -> dict[str, Any]
         "n": len(rows),
         "fields": {k: prf(*counts[k]) for k in FIELDS + YEAR_FIELDS},
         "mentions": prf(*counts["mentions"]),
+        "mentions_f1_ci": bootstrap(f1_num, f1_den, [dialogue_of(r["id"]) for r in rows]).as_dict(),
         "invented_title_rate_chitchat": len(invented) / chit_total if chit_total else None,
         "n_chitchat": chit_total, "invented_ids": invented,
         "unknown_rate_chitchat": len(unknown_chit) / chit_total if chit_total else None,
@@ -485,6 +498,9 @@ def understanding_table(results: dict[str, Any]) -> str:
                        ("intent accuracy", "intent_accuracy"),
                        ("reading p50 s", "seconds_p50"), ("LLM calls/msg", "llm_calls_per_message")):
         lines.append(f"{label:<18}" + "".join(f"{_fmt(s[key]):>24}" for _, s in parts))
+    cis = [s["mentions_f1_ci"] for _, s in parts]
+    cells = ["[{:.3f}, {:.3f}]".format(ci["lo"], ci["hi"]) if ci["n"] else "-" for ci in cis]
+    lines.append(f"{'mention F1 95% CI':<18}" + "".join(f"{c:>24}" for c in cells))
     lines.append(f"{'messages':<18}" + "".join(f"{s['n']:>24}" for _, s in parts))
     o = results["overall"]
     lines.append(f"LLM calls: {o['llm_calls']}; errors: {o['errors']}; chit-chat with a title "
