@@ -182,7 +182,8 @@ class Reader:
         if year is not None:
             exact = [i for i in ids if items[i].year == year]
             near = [i for i in ids if items[i].year and abs(items[i].year - year) <= 1]
-            ids = exact or near or ([] if strict else ids)
+            undated = [i for i in ids if not items[i].year]  # "Ready Player One (2018)"
+            ids = exact or near or undated or ([] if strict else ids)
         if not ids:
             return None
         return self.linker._best(ids, None)

@@ -169,21 +169,25 @@ def nicknames(reader: Reader, text: str, reading: Reading) -> None:
 
 def fuzzy_people(reader: Reader, text: str, tokens: list[_Token], reading: Reading) -> None:
     """'Julia Styles', 'Matthew McConnehey': an exact first name and a surname spelt close to
-    a catalog person's (both capitalised)."""
+    a catalog person's; lower case or an everyday first name ("will ferral") only for a
+    well-known person and a closer surname."""
     people = reader.linker._people
     for i in range(len(tokens) - 1):
         a, b = tokens[i], tokens[i + 1]
-        if not (a.capital and b.capital) or not reader._free(reading, a.start, b.end):
+        if not reader._free(reading, a.start, b.end):
             continue
         first, last = normalize_title(a.text), rules.possessive_key(normalize_title(b.text))
         key = f"{first} {last}"
-        if key in people or len(last) < 4 or first in lx.COMMON_WORDS or reader._lookup(key):
+        if key in people or len(last) < 4 or reader._lookup(key):
+            continue
+        loose = not (a.capital and b.capital) or first in lx.COMMON_WORDS  # "will ferral"
+        if loose and (len(last) < 5 or last in lx.COMMON_WORDS or last in lx.GENRE_WORDS):
             continue
         same_first = [k for k in reader.people_keys if k.startswith(first + " ")
                       and k.count(" ") == 1]
         hit = process.extractOne(last, [k.split(" ", 1)[1] for k in same_first],
-                                 scorer=fuzz.ratio, score_cutoff=75)
-        if hit:
+                                 scorer=fuzz.ratio, score_cutoff=76 if loose else 75)
+        if hit and (not loose or reader.fame.get(people[same_first[hit[2]]], 0) >= 20):
             name = people[same_first[hit[2]]]
             reading.spans.append(Span("person", text[a.start:b.end], a.start, b.end,
                                       f"person:{name}"))

@@ -76,6 +76,12 @@ def test_misspelt_names(reader: Reader) -> None:
     read = reader.read("I liked Sherlock Holmes (2010) with Robert Downey, Jr.")
     assert "Julia Roberts" not in _people(read)
     assert _people(reader.read("movies with nicolas cage please")) == ["Nicolas Cage"]
+    # lower case, or an everyday first name: a well-known person and a close surname only
+    assert _people(reader.read("something with will ferel")) == ["Will Ferrell"]
+    assert _people(reader.read("I also saw The House (2017) with Will Ferral.")) == [
+        "Will Ferrell"]
+    for text in ("I will tell you later", "we will watch it", "I will follow up"):
+        assert _people(reader.read(text)) == [], text
 
 
 def test_one_word_typos_and_titles_too(reader: Reader) -> None:

@@ -114,3 +114,9 @@ def test_plural_reactions_to_cards(reader: Reader) -> None:
     assert (read.reaction, read.reaction_plural) == ("liked", True)
     read = reader.read("Ihave seen those great movies!", context_items=cards[:2])
     assert read.reaction in ("liked", "seen") and read.reaction_plural
+
+
+def test_a_stated_year_links_a_film_the_catalog_has_undated(reader: Reader) -> None:
+    read = reader.read("Also I like drama films I saw Ready Player One (2018) and liked it")
+    assert _titles(reader, read) == ["Ready Player One"]
+    assert _titles(reader, reader.read("I loved It (1990)")) == ["It (1990)"]
