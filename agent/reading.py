@@ -46,6 +46,8 @@ _PLACE_THE = re.compile(r"\b(all|on|in|at|into|from|over|under|around|through|ac
 """'all the others', 'on the radio': a lower-case word after these is a noun, not a title."""
 _QUOTED = re.compile(r"[\"“”‘’«»]([^\"“”«»]{2,80})[\"“”’«»]")
 _MAX_TITLE_WORDS = 10
+_NOT_GENRE_TYPOS = {"trailer", "trailers", "sports", "sorts", "dramatic", "musician", "musicians"}
+"""Words spelt close to a genre that are words of their own."""
 _SMALL_WORDS = {"of", "the", "a", "an", "and", "in", "on", "to", "at", "for", "with", "from",
                 "vs", "de", "la", "le", "or", "is", "my", "me", "i", "&"}
 _MOVIE_CONTEXT = re.compile(r"\b(movies?|films?|flicks?|something|anything|ones?|stuff|show|"
@@ -505,11 +507,31 @@ class Reader:
                 elif key in self.tags and not all(w in lx.COMMON_WORDS for w in key.split()):
                     reading.spans.append(Span("tag", text[start:end], start, end,
                                               f"tag:{self.tags[key]}"))
+        if about_movies:
+            self._genre_typos(text, tokens, reading)
         for g in self.genres:  # catalog genre names not in the lexicon ("imax", "film-noir")
             for m in re.finditer(rf"\b{re.escape(g)}\b", text, re.IGNORECASE):
                 if self._free(reading, m.start(), m.end()) and len(g) >= 4:
                     reading.spans.append(Span("genre", m.group(0), m.start(), m.end(),
                                               f"genre:{g}"))
+
+    def _genre_typos(self, text: str, tokens: list[_Token], reading: Reading) -> None:
+        """'horrow', 'thrilleres', 'comedys': one word of five letters or more, spelt close to
+        a genre word (same first letter), in a message about movies."""
+        keys = _genre_typo_keys()
+        for tok in tokens:
+            word = tok_key(tok.text)
+            if len(word) < 5 or word in lx.COMMON_WORDS or word in lx.GENRE_WORDS or \
+                    word in _NOT_GENRE_TYPOS or \
+                    not word.isalpha() or not self._free(reading, tok.start, tok.end):
+                continue
+            hit = process.extractOne(word, [k for k in keys if k[0] == word[0]],
+                                     scorer=fuzz.ratio, score_cutoff=82)
+            genres = [g for alt in lx.GENRE_WORDS[hit[0]].split("|")
+                      for g in alt.split("/")[:1] if g in self.genres] if hit else []
+            for genre in genres:
+                reading.spans.append(Span("genre", tok.text, tok.start, tok.end,
+                                          f"genre:{genre}"))
 
     def _eras(self, text: str, reading: Reading) -> None:
         plain = _YEAR_PAREN.sub(lambda m: " " * len(m.group(0)), text)
@@ -724,6 +746,18 @@ class Reader:
         phrases += [s.text.lower() for s in reading.spans if s.kind == "genre"
                     and s.label != "disliked" and normalize_title(s.text) in lx.TOPIC_WORDS]
         return list(dict.fromkeys(phrases))[:4]
+
+
+def _genre_typo_keys() -> list[str]:
+    """One-word genre keys of five letters or more that are the genre's own name or its
+    plural ("comedies", "thrillers", "scifi"; no mood words): what a typo is matched against."""
+    def names_its_genre(key: str) -> bool:
+        genres = [g for alt in lx.GENRE_WORDS[key].split("|") for g in alt.split("/")]
+        return any(key.startswith(g[:4]) or fuzz.ratio(key, g) >= 75 for g in genres)
+
+    return [k for k in lx.GENRE_WORDS if " " not in k and len(k) >= 5
+            and k not in lx.GENRE_WORD_NEEDS_CONTEXT and k not in lx.COMMON_WORDS
+            and names_its_genre(k)]
 
 
 def tokenize(text: str) -> list[_Token]:

@@ -120,3 +120,15 @@ def test_a_stated_year_links_a_film_the_catalog_has_undated(reader: Reader) -> N
     read = reader.read("Also I like drama films I saw Ready Player One (2018) and liked it")
     assert _titles(reader, read) == ["Ready Player One"]
     assert _titles(reader, reader.read("I loved It (1990)")) == ["It (1990)"]
+
+
+def test_genre_typos_in_a_message_about_movies(reader: Reader) -> None:
+    def genres(text: str) -> list[str]:
+        return [s.value for s in reader.read(text).of_kind("genre")]
+
+    assert genres("I'm interested in comedys") == []  # not about movies: no typo is read
+    assert genres("looking for a comedy anmation movie") == ["genre:comedy", "genre:animation"]
+    assert genres("any good thrilleres movies?") == ["genre:thriller"]
+    for text in ("I've seen the trailer to that movie", "What sorts of movies are you into?",
+                 "movies with a lot of emotions"):
+        assert "genre:thriller" not in genres(text) and "genre:sport" not in genres(text)
