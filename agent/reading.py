@@ -7,22 +7,22 @@ import re
 from rapidfuzz import fuzz, process
 
 from agent import lexicon as lx
+from agent import reading_genres as rgenres
 from agent import reading_names as rnames
 from agent import reading_rules as rules
 from agent.linking import EntityLinker
 from agent.span_scorer import SpanScorer
+from agent.spans import YEAR_PAREN, _Token
 from agent.spans import Label as Label
 from agent.spans import Reading as Reading
 from agent.spans import Span as Span
 from agent.spans import SpanKind as SpanKind
-from agent.spans import _Token
 from catalog.text import normalize_title
 
 LABELS: tuple[str, ...] = ("liked", "disliked", "seen", "neutral")
 """Labels the LLM may choose for a span."""
 
 _TOKEN = re.compile(r"[A-Za-z0-9\u00C0-\u024F][A-Za-z0-9\u00C0-\u024F'’&.\-:!?,·*]*")
-_YEAR_PAREN = re.compile(r"\(\s*((?:18|19|20)\d\d)\s*\)")
 _CLAUSE_BREAK = re.compile(r"[.!?;,]|(?<!anything )(?<!everything )(?<!all )\bbut\b|\bthough\b|"
                            r"\bhowever\b|\balthough\b", re.IGNORECASE)
 _TASTE_BEFORE = re.compile(r"\b(like[sd]?|love[sd]?|seen|saw|watched|enjoyed|favou?rites? (is|are|was)|"
@@ -46,12 +46,8 @@ _PLACE_THE = re.compile(r"\b(all|on|in|at|into|from|over|under|around|through|ac
 """'all the others', 'on the radio': a lower-case word after these is a noun, not a title."""
 _QUOTED = re.compile(r"[\"“”‘’«»]([^\"“”«»]{2,80})[\"“”’«»]")
 _MAX_TITLE_WORDS = 10
-_NOT_GENRE_TYPOS = {"trailer", "trailers", "sports", "sorts", "dramatic", "musician", "musicians"}
-"""Words spelt close to a genre that are words of their own."""
 _SMALL_WORDS = {"of", "the", "a", "an", "and", "in", "on", "to", "at", "for", "with", "from",
                 "vs", "de", "la", "le", "or", "is", "my", "me", "i", "&"}
-_MOVIE_CONTEXT = re.compile(r"\b(movies?|films?|flicks?|something|anything|ones?|stuff|show|"
-                            r"genre|kind|type|mood|watch)\b", re.IGNORECASE)
 
 
 class Reader:
@@ -146,8 +142,8 @@ class Reader:
         rules.remakes(self, text, reading)
         if self.scorer is not None:
             self.scorer.add_titles(self, text, tokens, reading, context_items or [])
-        self._genres_and_tags(text, tokens, reading, slot)
-        self._eras(text, reading)
+        rgenres.genres_and_tags(self, text, tokens, reading, slot)
+        rgenres.eras(self, text, reading)
         self._cards(text, reading, context_items or [])
         self._label(text, reading, context_items or [])
         if question and not any(s.kind in ("title", "person", "card") for s in reading.spans):
@@ -193,7 +189,7 @@ class Reader:
     def _titles_with_year(self, text: str, tokens: list[_Token], reading: Reading) -> None:
         """'Title (Year)': the longest run of words before the year that names a catalog film
         of that year (a stated year picks the remake and never links another year)."""
-        for m in _YEAR_PAREN.finditer(text):
+        for m in YEAR_PAREN.finditer(text):
             year = int(m.group(1))
             before = [t for t in tokens if t.end <= m.start()]
             before = before[-_MAX_TITLE_WORDS:]
@@ -478,91 +474,6 @@ class Reader:
                 reading.spans.append(Span("person", tok.text, tok.start, tok.end,
                                           f"person:{self.surnames[key]}"))
 
-    def _genres_and_tags(self, text: str, tokens: list[_Token], reading: Reading,
-                         slot: str | None) -> None:
-        about_movies = bool(_MOVIE_CONTEXT.search(text)) or slot in ("genre", "keywords")
-        n_tok = len(tokens)
-        for n in (4, 3, 2, 1):
-            for i in range(n_tok - n + 1):
-                window = tokens[i:i + n]
-                start, end = window[0].start, window[-1].end
-                if not self._free(reading, start, end):
-                    continue
-                if n > 1 and window[0].text.lower() in ("a", "an", "the", "some"):
-                    continue
-                key = normalize_title(text[start:end]) if n > 1 else tok_key(window[0].text)
-                value = lx.GENRE_WORDS.get(key)
-                genres = [next((g for g in alt.split("/") if g in self.genres), "")
-                          for alt in (value or "").split("|")]
-                genres = [g for g in genres if g]
-                if genres:
-                    if key in lx.GENRE_WORD_NEEDS_CONTEXT and not about_movies:
-                        continue
-                    if key in ("kids", "kid", "children", "son", "daughter") and re.search(
-                            r"\b(my|our|his|her)\s+$", text[:start], re.IGNORECASE):
-                        continue  # "my kids loved Up" tells who, not what
-                    for genre in genres:
-                        reading.spans.append(Span("genre", text[start:end], start, end,
-                                                  f"genre:{genre}"))
-                elif key in self.tags and not all(w in lx.COMMON_WORDS for w in key.split()):
-                    reading.spans.append(Span("tag", text[start:end], start, end,
-                                              f"tag:{self.tags[key]}"))
-        if about_movies:
-            self._genre_typos(text, tokens, reading)
-        for g in self.genres:  # catalog genre names not in the lexicon ("imax", "film-noir")
-            for m in re.finditer(rf"\b{re.escape(g)}\b", text, re.IGNORECASE):
-                if self._free(reading, m.start(), m.end()) and len(g) >= 4:
-                    reading.spans.append(Span("genre", m.group(0), m.start(), m.end(),
-                                              f"genre:{g}"))
-
-    def _genre_typos(self, text: str, tokens: list[_Token], reading: Reading) -> None:
-        """'horrow', 'thrilleres', 'comedys': one word of five letters or more, spelt close to
-        a genre word (same first letter), in a message about movies."""
-        keys = _genre_typo_keys()
-        for tok in tokens:
-            word = tok_key(tok.text)
-            if len(word) < 5 or word in lx.COMMON_WORDS or word in lx.GENRE_WORDS or \
-                    word in _NOT_GENRE_TYPOS or \
-                    not word.isalpha() or not self._free(reading, tok.start, tok.end):
-                continue
-            hit = process.extractOne(word, [k for k in keys if k[0] == word[0]],
-                                     scorer=fuzz.ratio, score_cutoff=82)
-            genres = [g for alt in lx.GENRE_WORDS[hit[0]].split("|")
-                      for g in alt.split("/")[:1] if g in self.genres] if hit else []
-            for genre in genres:
-                reading.spans.append(Span("genre", tok.text, tok.start, tok.end,
-                                          f"genre:{genre}"))
-
-    def _eras(self, text: str, reading: Reading) -> None:
-        plain = _YEAR_PAREN.sub(lambda m: " " * len(m.group(0)), text)
-        found: list[tuple[int, int, int | None, int | None]] = []
-        for m in lx.ERA_BETWEEN.finditer(plain):
-            a, b = sorted((int(m.group("a")), int(m.group("b"))))
-            found.append((m.start(), m.end(), a, b))
-        for m in lx.ERA_DECADE.finditer(plain):
-            digit = int(m.group("digit"))
-            century = m.group("century")
-            base = int(century) * 100 if century else (2000 if digit <= 2 else 1900)
-            found.append((m.start(), m.end(), base + digit * 10, base + digit * 10 + 9))
-        low = plain.lower()
-        for word, start_year in lx.DECADE_WORDS.items():
-            for m in re.finditer(rf"\b{word}\b", low):
-                found.append((m.start(), m.end(), start_year, start_year + 9))
-        for m in lx.ERA_BEFORE.finditer(plain):
-            found.append((m.start(), m.end(), None, int(m.group("y")) - 1))
-        for m in lx.ERA_AFTER.finditer(plain):
-            found.append((m.start(), m.end(), int(m.group("y")), None))
-        for m in lx.ERA_RECENT.finditer(plain):
-            if _MOVIE_CONTEXT.search(plain) or len(plain.split()) <= 4:
-                found.append((m.start(), m.end(), self.newest_year - lx.RECENT_SPAN, None))
-        for m in lx.ERA_OLD.finditer(plain):
-            if not re.search(r"\bthe\s+$", plain[:m.start()], re.IGNORECASE):
-                found.append((m.start(), m.end(), None, lx.OLD_BEFORE - 1))
-        for start, end, lo, hi in found:
-            if self._free(reading, start, end):
-                reading.spans.append(Span("era", text[start:end], start, end,
-                                          f"era:{lo or ''}-{hi or ''}"))
-
     def _cards(self, text: str, reading: Reading, context: list[str]) -> None:
         if not context:
             return
@@ -645,7 +556,7 @@ class Reader:
                 elif lx.SEEN_CUES.search(before) and not positive:
                     span.label, span.sure = "seen", True
                 else:
-                    span.label, span.sure = "liked", positive or bool(_YEAR_PAREN.search(
+                    span.label, span.sure = "liked", positive or bool(YEAR_PAREN.search(
                         span.text)) or len(text.split()) <= 8
             else:
                 span.label = "disliked" if negative else "liked"
@@ -746,18 +657,6 @@ class Reader:
         phrases += [s.text.lower() for s in reading.spans if s.kind == "genre"
                     and s.label != "disliked" and normalize_title(s.text) in lx.TOPIC_WORDS]
         return list(dict.fromkeys(phrases))[:4]
-
-
-def _genre_typo_keys() -> list[str]:
-    """One-word genre keys of five letters or more that are the genre's own name or its
-    plural ("comedies", "thrillers", "scifi"; no mood words): what a typo is matched against."""
-    def names_its_genre(key: str) -> bool:
-        genres = [g for alt in lx.GENRE_WORDS[key].split("|") for g in alt.split("/")]
-        return any(key.startswith(g[:4]) or fuzz.ratio(key, g) >= 75 for g in genres)
-
-    return [k for k in lx.GENRE_WORDS if " " not in k and len(k) >= 5
-            and k not in lx.GENRE_WORD_NEEDS_CONTEXT and k not in lx.COMMON_WORDS
-            and names_its_genre(k)]
 
 
 def tokenize(text: str) -> list[_Token]:

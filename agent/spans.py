@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
     from agent.linking import EntityLinker
 
+YEAR_PAREN = re.compile(r"\(\s*((?:18|19|20)\d\d)\s*\)")
+"""A year in parentheses after a title: "Alien (1979)"."""
 SpanKind = Literal["title", "person", "genre", "tag", "era", "card"]
 Label = Literal["liked", "disliked", "seen", "unseen", "asked", "neutral", "suggested"]
 
@@ -78,6 +81,8 @@ class ReaderLike(Protocol):
     fame: dict[str, int]
     surnames: dict[str, str]
     first_names: dict[str, str]
+    genres: set[str]
+    newest_year: int
 
     def _free(self, reading: Reading, start: int, end: int) -> bool: ...
 
