@@ -257,5 +257,6 @@ besides
 
 CALENDAR_WORDS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
                             "sunday", "january", "february", "march", "april", "june", "july",
-                            "august", "september", "october", "november", "december"})
+                            "august", "september", "october", "november", "december",
+                            "easter", "thanksgiving", "valentine", "valentines"})
 """Capitalised by grammar, not because they name a film ("How was your Monday?")."""

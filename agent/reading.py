@@ -121,6 +121,7 @@ class Reader:
             self._titles_plain(text, tokens, reading, None, strict=True)
             for span in reading.spans:
                 span.label = "suggested"
+            reading.spans.sort(key=lambda s: s.start)  # the order they were named in
             return reading
         rules.context_titles(self, text, tokens, reading, context_items or [])
         rnames.franchises(self, text, tokens, reading)
@@ -231,7 +232,8 @@ class Reader:
             key = normalize_title(text[window[0].start:window[-1].end])
             if len(key) < 4:
                 continue
-            hit = process.extractOne(key, keys, scorer=fuzz.ratio, score_cutoff=85)
+            cutoff = 85 if len(key) >= 8 else 92  # "The Take (2007)" is no Taken (2008)
+            hit = process.extractOne(key, keys, scorer=fuzz.ratio, score_cutoff=cutoff)
             if hit and (best is None or hit[1] > best[0]):
                 item_id = self._pick(self._lookup(hit[0], year), year, strict=True)
                 if item_id:
@@ -326,6 +328,8 @@ class Reader:
         words = key.split()
         if key in lx.GENRE_WORDS or key in self.surnames or self._is_person_key(key):
             return False
+        if key in self.first_names and rnames.NAME_BEFORE.search(text[:window[0].start]):
+            return False  # "something with keanu": Keanu Reeves, not the film Keanu
         if all(w.isdigit() for w in words) and not (slot == "liked_title" and len(tokens) <= 2):
             return False  # "seen it like 10 times" names no film "10"
         if self._inside_name(window, i, tokens, text):
@@ -368,6 +372,7 @@ class Reader:
         for tok in tokens:
             key = normalize_title(tok.text)
             if (len(key) < 6 or not tok.capital or key in lx.COMMON_WORDS or key in lx.GENRE_WORDS
+                    or key in lx.CALENDAR_WORDS
                     or not self._free(reading, tok.start, tok.end) or key in self.surnames):
                 continue
             if rules.modifies_next_noun(text, tok.end):
@@ -455,7 +460,7 @@ class Reader:
                     r"\b(i am|i'm|im|my name is|call me|this is)\s+$", text[:tok.start], re.I):
                 continue
             if key in self.first_names and tok.capital and key not in lx.GENRE_WORDS and \
-                    not self._lookup(key):
+                    (not self._lookup(key) or rnames.NAME_BEFORE.search(text[:tok.start])):
                 reading.spans.append(Span("person", tok.text, tok.start, tok.end,
                                           f"person:{self.first_names[key]}"))
                 continue
@@ -704,7 +709,8 @@ def _reaction(text: str) -> Label | None:
     if lx.REACT_LIKED.search(text):
         return "liked"
     if lx.REACT_UNSEEN.search(text):  # "not yet but it looks good" is interest
-        return "liked" if rules.INTEREST_AFTER_UNSEEN.search(text) else None
+        interest = rules.INTEREST_AFTER_UNSEEN.search(text) or rules.INTEREST_ANYWHERE.search(text)
+        return "liked" if interest else None
     if lx.REACT_SEEN.search(text):
         return "seen"
     return None

@@ -50,8 +50,8 @@ _NICK_BEFORE = re.compile(r"\b(with|starring|stars|featuring)\s+$", re.IGNORECAS
 _NICK_AFTER = re.compile(r"^(['’]s\s+(movies|films|flicks|stuff)|\s+in it|\s+(was|is)\s+((so|really)"
                          r"\s+)?(great|good|amazing|awesome|brilliant|fantastic|the best))\b",
                          re.IGNORECASE)
-_NAME_BEFORE = re.compile(r"\b(with|starring|stars|featuring|by|directed by|fan of)\s+$",
-                          re.IGNORECASE)
+NAME_BEFORE = re.compile(r"\b(with|starring|stars|featuring|by|directed by|fan of)\s+$",
+                         re.IGNORECASE)
 """Before a lower-case or misspelt name: who is in it or who made it ('with denzel')."""
 _NAME_AFTER = re.compile(r"^(['’]s\s+(movies|films|flicks|stuff|work)|\s+(is|was)\s+(my|the|so|"
                          r"a|such))\b", re.IGNORECASE)
@@ -218,7 +218,7 @@ def surname_typos(reader: Reader, text: str, tokens: list[_Token], reading: Read
                 key in lx.GENRE_WORDS or not reader._free(reading, tok.start, tok.end) or \
                 reader._lookup(key) or (i + 1 < len(tokens) and tokens[i + 1].capital):
             continue
-        before = _NAME_BEFORE if tok.capital else _LOWER_NAME_BEFORE
+        before = NAME_BEFORE if tok.capital else _LOWER_NAME_BEFORE
         if not (before.search(text[:tok.start]) or _NAME_AFTER.match(text[tok.end:])):
             continue  # "being from England", "friends from school", "movies with meaning"
         hit = process.extractOne(key, surnames, scorer=fuzz.ratio, score_cutoff=85)
@@ -241,10 +241,12 @@ def lower_first_names(reader: Reader, text: str, tokens: list[_Token], reading: 
     with a name cue around it."""
     for tok in tokens:
         key = normalize_title(tok.text)
-        if tok.capital or key not in reader.first_names or len(key) < 6 or \
-                not reader._free(reading, tok.start, tok.end) or reader._lookup(key):
+        cued = bool(NAME_BEFORE.search(text[:tok.start]))
+        if tok.capital or key not in reader.first_names or len(key) < 5 or \
+                not reader._free(reading, tok.start, tok.end) or (reader._lookup(key)
+                                                                  and not cued):
             continue
-        if _NAME_BEFORE.search(text[:tok.start]) or _NAME_AFTER.match(text[tok.end:]):
+        if NAME_BEFORE.search(text[:tok.start]) or _NAME_AFTER.match(text[tok.end:]):
             reading.spans.append(Span("person", tok.text, tok.start, tok.end,
                                       f"person:{reader.first_names[key]}"))
 

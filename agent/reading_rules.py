@@ -42,8 +42,13 @@ INTEREST_AFTER_UNSEEN = re.compile(
     r"sounds? (good|great|interesting|fun|cool)|want(ed)? to (see|watch)|"
     r"(will|i'?ll|ill|gonna|going to) (have to )?(go )?(check|watch|see|look|try)|"
     r"(would|'d) (like|love) to( see| watch)?\b|(maybe |really )?i should\b|"
-    r"look (that|it) up|on my list|heard (good|great))", re.IGNORECASE)
+    r"look (that|it) up|on my list|heard (good|great)|"
+    r"heard (a lot of |lots of |so many |many )?(good|great) things)", re.IGNORECASE)
 """'haven't seen X yet, but it looks good': the set labels that interest as liked."""
+INTEREST_ANYWHERE = re.compile(
+    r"\b((would|'d) (like|love) to (see|watch)|heard (a lot of |lots of |so many |many )?"
+    r"(good|great) things|(looks|sounds) (really )?(good|great|interesting))\b", re.IGNORECASE)
+"""Interest that needs no 'but' before it: "haven't seen it, heard a lot of great things"."""
 _INTEREST_NEXT = re.compile(r"^[^.!?]*[.!?]+\s*((maybe|perhaps) )?(i (really |definitely )?"
                             r"(should|need to|want to|have to|must|will|'?ll)\b|"
                             r"(it|that) (looks|sounds) (good|great|interesting))", re.IGNORECASE)

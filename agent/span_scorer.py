@@ -149,6 +149,10 @@ def _same_edges(words: list[str], title: list[str]) -> bool:
     for mine, theirs in ((words[0], title[0]), (words[-1], title[-1])):
         if mine != theirs and (mine in lx.COMMON_WORDS or len(mine) <= 2):
             return False
+    mine_c = [w for w in words if w not in _SMALL]
+    theirs_c = [w for w in title if w not in _SMALL]
+    if len(words) != len(title) and len(mine_c) == len(theirs_c) >= 2:
+        words, title = mine_c, theirs_c  # "silence of lambs": a small word left out
     if len(words) == len(title):  # each word a typo of the title's, not another word
         return all(fuzz.ratio(a, b) >= 80 for a, b in zip(words, title, strict=True))
     return fuzz.ratio(" ".join(words), " ".join(title)) >= 90

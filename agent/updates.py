@@ -38,6 +38,18 @@ def _set_item(profile: UserProfile, linker: EntityLinker, item_id: str, mention:
     profile.feedback.pop(item_id, None)
 
 
+def _featuring(reading: Reading, linker: EntityLinker, context: list[str]) -> str | None:
+    """The one suggestion in context whose cast or crew has a person the message names
+    ("that movie with Will Ferrell" -> Elf, not the other suggestion)."""
+    named = {s.value.split(":", 1)[1] for s in reading.spans if s.kind == "person"}
+    if not named:
+        return None
+    items = linker.catalog.items
+    hits = [i for i in context if i in items and named & {
+        name for names in items[i].people.values() for name in names}]
+    return hits[0] if len(hits) == 1 else None
+
+
 def apply_reading(profile: UserProfile, reading: Reading, linker: EntityLinker,
                   context_items: list[str] | None = None, salient: str | None = None) -> Update:
     """Fold one user message's reading into the profile.
@@ -82,11 +94,16 @@ def apply_reading(profile: UserProfile, reading: Reading, linker: EntityLinker,
                 "year_min": int(lo) if lo else None, "year_max": int(hi) if hi else None})
     unseen = [s.value for s in reading.spans if s.kind == "title" and s.value in context
               and s.label == "unseen"]
+    judged_other = any(s.kind == "title" and s.value and s.value not in context and s.sure
+                       and s.label in ("liked", "disliked") for s in reading.spans)
     if reading.reaction in ("liked", "disliked") and context and not referred and \
             len(unseen) == 1:  # "I haven't seen Valley Girl I like that idea": that one
-        update.feedback.append((unseen[0], reading.reaction))
+        if not judged_other:  # not "haven't seen Snatch ... did enjoy The Equalizer"
+            update.feedback.append((unseen[0], reading.reaction))
     elif reading.reaction and context and not referred:
-        targets = context if reading.reaction_plural else [salient or context[0]]
+        featuring = _featuring(reading, linker, context)
+        targets = context if reading.reaction_plural else [
+            featuring or salient or context[0]]
         update.feedback += [(item_id, reading.reaction) for item_id in targets]  # type: ignore[misc]
     for keyword in reading.keywords:
         _add_keyword(profile, keyword)

@@ -106,3 +106,22 @@ def test_a_card_the_user_has_not_seen_gets_no_verdict(session) -> None:  # type:
     reply = session.send("I don't think I saw the second one you mentioned")
     assert cards[1] not in reply.profile.feedback  # neither liked nor seen
     assert cards[1] not in reply.profile.liked_ids()
+
+
+def test_a_reaction_naming_a_person_goes_to_the_suggestion_with_that_person(
+        redial_catalog) -> None:  # type: ignore[no-untyped-def]
+    from agent.linking import EntityLinker
+    from agent.profile import UserProfile
+    from agent.reading import Reader
+    from agent.updates import apply_reading
+
+    linker = EntityLinker(redial_catalog)
+    reader = Reader(linker)
+    ids = {i.display_title: i.id for i in redial_catalog.items.values()}
+    context = [ids["Elf (2003)"], ids["Trainwreck (2015)"]]
+    profile = UserProfile()
+    update = apply_reading(profile, reader.read("I love that movie with Will Ferrel",
+                                                context_items=context), linker,
+                           context_items=context, salient=context[-1])
+    assert (ids["Elf (2003)"], "liked") in update.feedback
+    assert all(item != ids["Trainwreck (2015)"] for item, _ in update.feedback)

@@ -132,3 +132,28 @@ def test_genre_typos_in_a_message_about_movies(reader: Reader) -> None:
     for text in ("I've seen the trailer to that movie", "What sorts of movies are you into?",
                  "movies with a lot of emotions"):
         assert "genre:thriller" not in genres(text) and "genre:sport" not in genres(text)
+
+
+def test_the_other_sides_titles_keep_the_order_they_were_named_in(reader: Reader) -> None:
+    read = reader.read("Have you seen Ponyo yet? Did you go see A Wrinkle in Time yet?",
+                       role="assistant")
+    assert _titles(reader, read) == ["Ponyo (Gake no ue no Ponyo) (2008)",
+                                     "A Wrinkle in Time (2018)"]
+
+
+def test_a_first_name_after_with_is_the_person_not_the_film(reader: Reader) -> None:
+    read = reader.read("something with keanu?")
+    assert [s.value for s in read.of_kind("person")] == ["person:Keanu Reeves"]
+    assert _titles(reader, read) == []
+
+
+def test_holidays_and_short_look_alikes_name_no_film(reader: Reader) -> None:
+    assert _titles(reader, reader.read("We are looking for some movies to watch for Easter")) == []
+    assert _titles(reader, reader.read("I happened to watch The Take (2007) by chance")) == []
+
+
+def test_interest_without_but(reader: Reader) -> None:
+    notebook = _id(reader, "The Notebook (2004)")
+    read = reader.read("I haven't seen that one before I heard a lot of great things about it "
+                       "though", context_items=[notebook])
+    assert read.reaction == "liked"
