@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--set", type=Path, default=Path("tests/data/understanding_set.jsonl"))
     parser.add_argument("--extra", type=Path, default=DEV_EXTRA)
-    parser.add_argument("--threshold", type=float, default=0.6)
+    parser.add_argument("--threshold", type=float, default=0.7)
     parser.add_argument("--out", type=Path, default=WEIGHTS)
     args = parser.parse_args(argv)
     rows = [r for p in (args.set, args.extra) for r in load_set(p) if row_split(r) == "dev"]
