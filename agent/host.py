@@ -33,6 +33,8 @@ class SessionState(BaseModel):
     context_items: list[str] = Field(default_factory=list, description="The cards just shown "
                                      "or the titles just suggested: what 'seen it' refers to.")
     salient: str | None = None
+    context_people: list[str] = Field(default_factory=list, description="People the other "
+                                      "side just named: who 'I love him' is about.")
     last_intent: str = "other"
     ranked_stale: bool = False
     remembered: dict[str, str] = Field(default_factory=dict, description="Beliefs seeded "

@@ -22,7 +22,8 @@ GENRE_WORDS: dict[str, str] = {
     "creepy": "horror", "spooky": "horror", "frightening": "horror", "terrifying": "horror",
     "slasher": "horror", "slashers": "horror", "gory": "horror", "gore": "horror",
     "zombie": "horror", "zombies": "horror", "haunted": "horror", "ghost story": "horror",
-    "scare me": "horror", "horroe": "horror", "horor": "horror", "scarier": "horror",
+    "scare me": "horror", "nightmares": "horror", "give me nightmares": "horror",
+    "horroe": "horror", "horor": "horror", "scarier": "horror",
     "scariest": "horror", "creepiest": "horror", "halloween movie": "horror",
     # animation / children
     "animation": "animation", "animated": "animation", "cartoon": "animation",
@@ -39,11 +40,13 @@ GENRE_WORDS: dict[str, str] = {
     "heartwarming": "drama", "uplifting": "drama", "inspiring": "drama", "wholesome": "family/children",
     "trippy": "sci-fi", "mind blowing": "sci-fi", "gritty": "crime", "violent": "action",
     "bloody": "horror", "intense": "thriller", "chilling": "horror", "nail biting": "thriller",
-    "childrens": "children", "disney": "children", "toddler": "children",
+    "childrens": "children", "toddler": "children", "little ones": "children",
+    "disney": "",  # a studio, not a genre ("Love Disney"); listed so it is never Tim Disney
     # drama
     "drama": "drama", "dramas": "drama", "dramatic": "drama", "tearjerker": "drama",
     "tear jerker": "drama", "tearjerkers": "drama", "sad": "drama", "make me cry": "drama",
-    "emotional": "drama", "moving": "drama", "heartbreaking": "drama",
+    "emotional": "drama", "moving": "drama", "heartbreaking": "drama", "ugly cry": "drama",
+    "cry": "drama",
     # romance
     "romance": "romance", "romantic": "romance", "romances": "romance",
     "love story": "romance", "love stories": "romance", "date night": "romance",
@@ -52,31 +55,40 @@ GENRE_WORDS: dict[str, str] = {
     "action": "action", "action packed": "action", "explosions": "action",
     "shoot em up": "action", "martial arts": "action", "kung fu": "action",
     "superhero": "action", "superheroes": "action", "super hero": "action",
+    "car chase": "action", "car chases": "action", "fight scenes": "action",
+    "fighting": "action", "blowing up": "action", "shootouts": "action", "shoot outs": "action",
     "adventure": "adventure", "adventures": "adventure", "adventurous": "adventure",
     "epic": "adventure", "quest": "adventure", "swashbuckling": "adventure",
     # sci-fi / fantasy
     "sci fi": "sci-fi", "scifi": "sci-fi", "science fiction": "sci-fi", "space": "sci-fi",
     "aliens": "sci-fi", "futuristic": "sci-fi", "robots": "sci-fi", "dystopian": "sci-fi",
-    "time travel": "sci-fi", "cyberpunk": "sci-fi", "sf": "sci-fi",
+    "time travel": "sci-fi", "cyberpunk": "sci-fi", "sf": "sci-fi", "spaceship": "sci-fi",
+    "spaceships": "sci-fi", "outer space": "sci-fi",
     "fantasy": "fantasy", "magic": "fantasy", "magical": "fantasy", "wizards": "fantasy",
     "dragons": "fantasy", "fairy tale": "fantasy", "fairytale": "fantasy",
     # thriller / mystery / crime
     "thriller": "thriller", "thrillers": "thriller", "suspense": "thriller",
     "suspenseful": "thriller", "edge of my seat": "thriller", "tense": "thriller",
+    "nail biter": "thriller", "nailbiter": "thriller", "nail biters": "thriller",
     "psychological": "thriller", "mind bending": "thriller", "twisty": "thriller",
     "mystery": "mystery", "mysteries": "mystery", "whodunit": "mystery",
     "whodunnit": "mystery", "detective": "mystery", "murder mystery": "mystery",
     "crime": "crime", "gangster": "crime", "gangsters": "crime", "mafia": "crime",
     "mob": "crime", "heist": "crime", "heists": "crime", "cop": "crime", "cops": "crime",
+    "robbery": "crime", "robberies": "crime", "bank robbery": "crime", "bank heist": "crime",
     "noir": "film-noir", "film noir": "film-noir",
     # others
     "documentary": "documentary", "documentaries": "documentary", "docs": "documentary",
     "true story": "drama", "based on a true story": "drama",
-    "musical": "musical", "musicals": "musical", "singing": "musical",
+    "musical": "musical", "musicals": "musical", "singing": "musical", "songs": "musical",
+    "broadway": "musical", "singing and dancing": "musical",
     "western": "western", "westerns": "western", "cowboy": "western", "cowboys": "western",
+    "wild west": "western",
     "war": "war", "war movie": "war", "war movies": "war", "military": "war",
     "world war": "war", "ww2": "war", "wwii": "war",
     "biography": "biography", "biopic": "biography", "biopics": "biography",
+    "real person": "biography", "real person s": "biography", "real persons": "biography",
+    "real people": "biography", "life story": "biography", "real life story": "biography",
     "history": "history", "historical": "history", "period piece": "history",
     "sport": "sport", "sports": "sport", "sports movie": "sport",
     "music": "music",
@@ -84,8 +96,9 @@ GENRE_WORDS: dict[str, str] = {
 """Everyday words -> genres (the catalog keeps only the genres it has)."""
 
 # Words that look like genre words but mean something else alone.
-GENRE_WORD_NEEDS_CONTEXT = {"space", "moving", "sad", "family", "mob", "magic", "music", "epic",
-                            "war", "history", "sport", "laugh", "cop", "kid", "quest", "tense",
+GENRE_WORD_NEEDS_CONTEXT = {"space", "moving", "fighting", "cry", "songs", "sad", "family",
+                            "mob", "magic", "music", "epic", "war", "history", "sport", "laugh",
+                            "cop", "kid", "quest", "tense",
                             "sf", "docs", "singing", "military", "aliens"}
 """Only a genre when the message is about a kind of movie ("something sad", "space movie")."""
 
@@ -145,7 +158,8 @@ REACT_LIKED = re.compile(
     r"(those|they|these|both) (are|were) "
     r"(both |all )?((really|so|very|pretty) )?(good|great|awesome|amazing|fun|funny)|"
     r"(that|this|it) (would|will|could|might) (work|be "
-    r"(great|good|perfect|awesome|fun))|(i|i do|i really|i also|i still) (like|love|enjoy) "
+    r"(great|good|perfect|awesome|fun))|(i'?ll|i will|will) take (it|this|that|them)|"
+    r"(i|i do|i really|i also|i still|i did|i actually) (like|love|enjoy) "
     r"(it|that|this|those|them|that one|this one|that movie|that film)|(found|thought) "
     r"(it|that|that one|this|them) (was |were )?((so|really|very|pretty|super) )?(funny|good|"
     r"great|hilarious|awesome|amazing|fantastic|entertaining|fun|cute)|"
@@ -170,7 +184,8 @@ REACT_LIKED = re.compile(
     r"(more|films?|movies?|ones?|something|anything) like (that|this|it)|"
     r"(is|was) (a|an) (true |real |total |great )?clas+ic|mine too|"
     r"(very|really|such a|so|pretty) (good|great|awesome|fun) (movie|film|one)|"
-    r"give (it|that|them|those) a (try|shot|go|watch)|one of the best|best (movie|film)s? ever)\b",
+    r"give (it|that|them|those) a (try|shot|go|watch)|one of the best|best (movie|film)s? ever|"
+    r"(?<!not )(?<!not a )(huge|big|great|real) fan of (it|that|this|those|them|both))\b",
     re.IGNORECASE)
 REACT_DISLIKED = re.compile(
     r"\b(not my (thing|cup of tea|style|taste|type)|not (that|this) one|not for me|not that|"
@@ -181,7 +196,11 @@ REACT_DISLIKED = re.compile(
     r"(long|slow|boring|sappy|scary|cheesy|violent|dark|sad|silly|weird|gory|predictable)|"
     r"pass on|something else|not really|meh|boring|(does ?n[o'’]?t|does not|did ?n[o'’]?t) "
     r"(look|sound) (good|great|interesting|fun)|"
-    r"(was|were|is) (bad|terrible|awful|boring))\b", re.IGNORECASE)
+    r"(was|were|is) (bad|terrible|awful|boring)|"
+    r"(not|n'?t|never been) (a |really a )?(huge |big |great |real )?fan of|"
+    r"none of (those|them|these|the \w+)|"
+    r"(isn'?t|isnt|is not|aren'?t|arent|are not) (really |quite )?my (thing|cup of tea|style|"
+    r"type|taste|jam))\b", re.IGNORECASE)
 REACT_UNSEEN = UNSEEN_CUES
 
 ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,

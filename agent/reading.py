@@ -41,11 +41,18 @@ _TASTE_AFTER = re.compile(r"^\W*(is|was|are|were)\s+(my\s+)?((so|really|very|way
 _JUDGED_INTENSE = re.compile(r"^\s+(is|was)\s+(so|really|very|super|pretty|such a)\s+[a-z]{4,}",
                              re.IGNORECASE)
 """'gone girl was so twisted': any word after an intensifier judges the words before it."""
+_REJECTED_AFTER = re.compile(r"^\W*(movies?\W+|films?\W+)?(isn'?t|isnt|is not|aren'?t|arent|"
+                             r"are not|not)\s+(really\s+|quite\s+)?(my (thing|cup of tea|style|"
+                             r"type|taste|jam)|for me)\b", re.IGNORECASE)
+"""'horror isnt my thing': a genre or person refused by the words after it."""
 _PLACE_THE = re.compile(r"\b(all|on|in|at|into|from|over|under|around|through|across)\s+the\s+$",
                         re.IGNORECASE)
 """'all the others', 'on the radio': a lower-case word after these is a noun, not a title."""
 _QUOTED = re.compile(r"[\"“”‘’«»]([^\"“”«»]{2,80})[\"“”’«»]")
 _MAX_TITLE_WORDS = 10
+_INTERJECTIONS = {"eh", "oh", "ah", "uh", "um", "umm", "hmm", "hm", "meh", "lol", "yeah", "ok",
+                  "okay", "well", "so", "wow", "ugh"}
+"""A fuzzy title never starts with one of these ("eh its complicated" is no It's Complicated)."""
 _SMALL_WORDS = {"of", "the", "a", "an", "and", "in", "on", "to", "at", "for", "with", "from",
                 "vs", "de", "la", "le", "or", "is", "my", "me", "i", "&"}
 
@@ -101,7 +108,8 @@ class Reader:
 
     # ---- entry point -------------------------------------------------------------------
     def read(self, text: str, *, role: str = "user", context_items: list[str] | None = None,
-             slot: str | None = None, question: str = "") -> Reading:
+             slot: str | None = None, question: str = "",
+             context_people: list[str] | None = None) -> Reading:
         """Read one message.
 
         Args:
@@ -112,6 +120,8 @@ class Reader:
                 card references and reactions resolve against them.
             slot: The slot the agent's last question asked about ("genre", "era", ...).
             question: The other side's last question: a bare "yes"/"no" answers it.
+            context_people: People ("person:Name") the other side just named: "I love
+                him" is about the one of them.
         """
         reading = Reading(text=text)
         tokens = tokenize(text)
@@ -121,6 +131,7 @@ class Reader:
             self._titles_plain(text, tokens, reading, None, strict=True)
             for span in reading.spans:
                 span.label = "suggested"
+            rnames.named_people(self, text, tokens, reading)
             reading.spans.sort(key=lambda s: s.start)  # the order they were named in
             return reading
         rules.context_titles(self, text, tokens, reading, context_items or [])
@@ -131,6 +142,7 @@ class Reader:
         rules.whole_title_lists(self, text, reading)
         self._titles_plain(text, tokens, reading, slot)
         self._people(text, tokens, reading, slot)
+        rnames.pronoun_person(text, reading, context_people or [])
         rnames.lower_first_names(self, text, tokens, reading)
         rnames.short_first_names(self, text, tokens, reading)
         rnames.compact_titles(self, text, tokens, reading)
@@ -214,10 +226,28 @@ class Reader:
                 reading.spans.append(Span("title", text[start:m.end()], start, m.end(), item_id))
                 continue
             name, start = self._capital_run(text, before)
+            if not name:
+                name, start = self._remake_missing(text, before, year, reading, m.end())
             if name and self._free(reading, start, m.end()):
                 reading.unknown.append(f"{name} ({year})")
                 reading.spans.append(Span("title", text[start:m.end()], start, m.end(), "",
                                           label="neutral"))
+
+    def _remake_missing(self, text: str, before: list[_Token], year: int, reading: Reading,
+                        end: int) -> tuple[str, int]:
+        """'lion king (2019)': words that name catalog films of other years only, far from
+        the stated one: a remake the catalog lacks, reported as unknown."""
+        items = self.linker.catalog.items
+        for n in range(min(len(before), _MAX_TITLE_WORDS), 0, -1):
+            window = before[-n:]
+            if not self._free(reading, window[0].start, end):
+                continue
+            key = normalize_title(text[window[0].start:window[-1].end])
+            ids = self.linker._titles.get(key) if key else None
+            if ids and len(key) >= 5 and all(
+                    items[i].year and abs(items[i].year - year) > 10 for i in ids):
+                return text[window[0].start:window[-1].end], window[0].start
+        return "", 0
 
     def _fuzzy_with_year(self, text: str, before: list[_Token], year: int, reading: Reading,
                          end: int) -> tuple[int, str] | None:
@@ -416,6 +446,7 @@ class Reader:
                 key = normalize_title(text[start:end])
                 if len(key) < 6 or len(key.split()) < 2 or \
                         all(w in lx.COMMON_WORDS for w in key.split()) or \
+                        window[0].text.lower() in _INTERJECTIONS or \
                         window[-1].text.lower() in _SMALL_WORDS | {"was", "are", "were"}:
                     continue
                 lower_ok = any(w not in lx.COMMON_WORDS and w not in lx.GENRE_WORDS
@@ -564,6 +595,7 @@ class Reader:
                     span.label, span.sure = "liked", positive or bool(YEAR_PAREN.search(
                         span.text)) or len(text.split()) <= 8
             else:
+                negative = negative or bool(_REJECTED_AFTER.match(after))  # "horror isnt my thing"
                 span.label = "disliked" if negative else "liked"
                 span.sure = not (negative and positive)
 

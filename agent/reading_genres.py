@@ -14,6 +14,18 @@ from catalog.text import normalize_title
 
 MOVIE_CONTEXT = re.compile(r"\b(movies?|films?|flicks?|something|anything|ones?|stuff|show|"
                            r"genre|kind|type|mood|watch)\b", re.IGNORECASE)
+WANT_CUE = re.compile(r"\b(need|want|wanna|craving|crave|in the mood|looking for|up for|"
+                      r"feel like|feeling like|gimme|give me|something|anything)\b", re.IGNORECASE)
+"""A wish: a mood word after it is about what to watch ("need a good laugh tonight"), not
+about a film already seen ("I was laughing the whole movie")."""
+CHILD_AGE = re.compile(r"\b(?:my|our|his|her|a)\s+(?P<age>\d{1,2}|one|two|three|four|five|six|"
+                       r"seven|eight|nine|ten|eleven|twelve)[\s-]*(?:yr|yrs|year|years)?[\s-]*"
+                       r"olds?\b", re.IGNORECASE)
+"""'my 6 yr old', 'our five-year-old': a child (twelve or younger) is watching."""
+_AGE_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten "
+                                         "eleven twelve".split())}
+_SUFFIXES = (("iest", "y"), ("ier", "y"), ("ied", "y"), ("ies", "y"), ("ing", ""), ("ed", ""),
+             ("es", ""), ("s", ""), ("er", ""))
 _NOT_GENRE_TYPOS = {"trailer", "trailers", "sports", "sorts", "dramatic", "musician", "musicians"}
 """Words spelt close to a genre that are words of their own."""
 
@@ -31,10 +43,54 @@ def _genre_typo_keys() -> list[str]:
             and names_its_genre(k)]
 
 
+def stem(word: str) -> str:
+    """A crude English stem for matching inflections of lexicon words: 'scared', 'scary' and
+    'scare' -> 'scar'; 'makes' -> 'mak'; 'laughing' -> 'laugh'."""
+    for suffix, repl in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[:-len(suffix)] + repl
+            break
+    return word[:-1] if len(word) >= 4 and word[-1] in "ey" else word
+
+
+def _stem_key(key: str) -> str:
+    return " ".join(stem(w) for w in key.split())
+
+
+@functools.cache
+def _stemmed_genre_words() -> dict[str, str]:
+    """Lexicon keys by stem, for inflections the lexicon does not list ('makes me cry',
+    'scared', 'laughing'). A stem shared with an everyday word ('moving' / 'moves') is left
+    out, and so is one shared by two keys with different genres."""
+    common = {_stem_key(w) for w in lx.COMMON_WORDS} | {_stem_key(w) for w in _NOT_GENRE_TYPOS}
+    out: dict[str, str] = {}
+    clash: set[str] = set()
+    for key, value in lx.GENRE_WORDS.items():
+        sk = _stem_key(key)
+        if sk in common or len(sk.replace(" ", "")) < 4:
+            continue
+        if sk in out and lx.GENRE_WORDS[out[sk]] != value:
+            clash.add(sk)
+        out.setdefault(sk, key)
+    return {sk: key for sk, key in out.items() if sk not in clash}
+
+
+def lexicon_key(key: str, wish: bool = True) -> str | None:
+    """The lexicon key a normalised window stands for: itself, or (in a wish) the key it
+    inflects."""
+    if key in lx.GENRE_WORDS:
+        return key
+    if not wish or all(w in lx.COMMON_WORDS for w in key.split()):
+        return None
+    return _stemmed_genre_words().get(_stem_key(key))
+
+
 def genres_and_tags(reader: Reader, text: str, tokens: list[_Token], reading: Reading,
                     slot: str | None) -> None:
     """Genres from the everyday-words lexicon (and typos of genre names), catalog tags."""
-    about_movies = bool(MOVIE_CONTEXT.search(text)) or slot in ("genre", "keywords")
+    wish = bool(WANT_CUE.search(text)) or slot in ("genre", "keywords")
+    kind_of = re.compile(r"^\s+(movies?|films?|flicks?)\b", re.IGNORECASE)  # "robot movies"
+    about_movies = bool(MOVIE_CONTEXT.search(text)) or wish
     n_tok = len(tokens)
     for n in (4, 3, 2, 1):
         for i in range(n_tok - n + 1):
@@ -45,6 +101,7 @@ def genres_and_tags(reader: Reader, text: str, tokens: list[_Token], reading: Re
             if n > 1 and window[0].text.lower() in ("a", "an", "the", "some"):
                 continue
             key = normalize_title(text[start:end]) if n > 1 else normalize_title(window[0].text)
+            key = lexicon_key(key, wish or bool(kind_of.match(text[end:]))) or key
             value = lx.GENRE_WORDS.get(key)
             genres = [next((g for g in alt.split("/") if g in reader.genres), "")
                       for alt in (value or "").split("|")]
@@ -58,16 +115,31 @@ def genres_and_tags(reader: Reader, text: str, tokens: list[_Token], reading: Re
                 for genre in genres:
                     reading.spans.append(Span("genre", text[start:end], start, end,
                                               f"genre:{genre}"))
-            elif key in reader.tags and not all(w in lx.COMMON_WORDS for w in key.split()):
+            elif key in reader.tags and not all(w in lx.COMMON_WORDS for w in key.split()) \
+                    and (n > 1 or about_movies or key in lx.GENRE_WORDS):
+                # one everyday word is a tag only about movies: "eh its complicated" is none
                 reading.spans.append(Span("tag", text[start:end], start, end,
                                           f"tag:{reader.tags[key]}"))
     if about_movies:
         _genre_typos(reader, text, tokens, reading)
+        _child_age(reader, text, reading)
     for g in reader.genres:  # catalog genre names not in the lexicon ("imax", "film-noir")
         for m in re.finditer(rf"\b{re.escape(g)}\b", text, re.IGNORECASE):
             if reader._free(reading, m.start(), m.end()) and len(g) >= 4:
                 reading.spans.append(Span("genre", m.group(0), m.start(), m.end(),
                                           f"genre:{g}"))
+
+def _child_age(reader: Reader, text: str, reading: Reading) -> None:
+    """'my 6 yr old is bored, what can she watch': children's films."""
+    if "children" not in reader.genres or any(s.value == "genre:children" for s in reading.spans):
+        return
+    for m in CHILD_AGE.finditer(text):
+        age = m.group("age").lower()
+        years = int(age) if age.isdigit() else _AGE_WORDS.get(age, 99)
+        if years <= 12 and reader._free(reading, m.start(), m.end()):
+            reading.spans.append(Span("genre", m.group(0), m.start(), m.end(), "genre:children"))
+            return
+
 
 def _genre_typos(reader: Reader, text: str, tokens: list[_Token], reading: Reading) -> None:
     """'horrow', 'thrilleres', 'comedys': one word of five letters or more, spelt close to

@@ -392,3 +392,35 @@ def _compact_index(reader: Reader) -> dict[str, list[str]]:
                 cached.setdefault("".join(words), []).extend(ids)
         reader._compact_titles = cached  # type: ignore[attr-defined]
     return cached
+
+
+_PRONOUN_TASTE = re.compile(
+    r"\b(?:love[sd]?|like[sd]?|adore[sd]?|enjoy(?:ed)?|dig|fan of|hate[sd]?|dislike[sd]?|"
+    r"can'?t stand|cannot stand)\s+(?P<pronoun>him|her)\b", re.IGNORECASE)
+
+
+def named_people(reader: Reader, text: str, tokens: list[_Token], reading: Reading) -> None:
+    """People the other side names in full and capitalised ("Do you like any Brad Pitt
+    movies?"), kept neutral: what "I love him" in the next message refers to."""
+    found = Reading(text=text, spans=list(reading.spans))
+    fuzzy_people(reader, text, tokens, found)
+    reader._people(text, tokens, found, None)
+    for span in found.spans[len(reading.spans):]:
+        words = span.text.split()
+        if span.kind == "person" and len(words) >= 2 and all(w[:1].isupper() for w in words):
+            span.label = "neutral"
+            reading.spans.append(span)
+    reading.spans.sort(key=lambda s: s.start)
+
+
+def pronoun_person(text: str, reading: Reading, context_people: list[str]) -> None:
+    """'oh nice I do like her' after 'if you like Agatha Christie ...': the one person the
+    other side just named, when the message names none itself."""
+    people = list(dict.fromkeys(context_people))
+    if len(people) != 1 or reading.of_kind("person"):
+        return
+    m = _PRONOUN_TASTE.search(text)
+    if m and not any(s.overlaps(m.start("pronoun"), m.end("pronoun")) for s in reading.spans):
+        reading.spans.append(Span("person", m.group("pronoun"), m.start("pronoun"),
+                                  m.end("pronoun"), people[0]))
+

@@ -33,8 +33,9 @@ _PRONOUNS = {"i", "me", "it", "you", "we", "us", "he", "she", "him", "her", "the
              "this", "that", "those", "these", "a", "an", "the", "so", "too", "also"}
 PRONOUNS = frozenset(_PRONOUNS)
 """Words that refer, never name a film by themselves."""
-_SURNAME_LOWER_AFTER = re.compile(r"^(['’]s)?\s+(movies|films|flicks|stuff|work|ones)\b",
-                                  re.IGNORECASE)
+_SURNAME_LOWER_AFTER = re.compile(r"^(['’]s)?\s+(movies|films|flicks|stuff|work|ones|"
+                                  r"(is|was) (a |an |the )?(genius|legend|master|goat|best|"
+                                  r"my favou?rite))\b", re.IGNORECASE)
 _SURNAME_LOWER_BEFORE = re.compile(r"\b(by|with|starring|directed by|from|fan of)\s+$",
                                    re.IGNORECASE)
 INTEREST_AFTER_UNSEEN = re.compile(
@@ -47,7 +48,9 @@ INTEREST_AFTER_UNSEEN = re.compile(
 """'haven't seen X yet, but it looks good': the set labels that interest as liked."""
 INTEREST_ANYWHERE = re.compile(
     r"\b((would|'d) (like|love) to (see|watch)|heard (a lot of |lots of |so many |many )?"
-    r"(good|great) things|(looks|sounds) (really )?(good|great|interesting))\b", re.IGNORECASE)
+    r"(good|great) things|(looks|sounds) (really )?(good|great|interesting)|"
+    r"(will|i'?ll|ill) (need to|have to|got to) (find|get|rent|watch|see|check)|"
+    r"(will|i'?ll|ill) look into (it|that|them))\b", re.IGNORECASE)
 """Interest that needs no 'but' before it: "haven't seen it, heard a lot of great things"."""
 _INTEREST_NEXT = re.compile(r"^[^.!?]*[.!?]+\s*((maybe|perhaps) )?(i (really |definitely )?"
                             r"(should|need to|want to|have to|must|will|'?ll)\b|"

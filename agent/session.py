@@ -114,7 +114,8 @@ class Session:
         understood = understand(self.agent.backend, self.agent.reader, text,
                                 context_items=self.state.context_items,
                                 context_text=self.state.last_question or "",
-                                slot=self.state.last_slot, mode=settings.understanding_llm)
+                                slot=self.state.last_slot, mode=settings.understanding_llm,
+                                context_people=self.state.context_people)
         timings["understanding"] = time.perf_counter() - t
         calls += [_call("understanding", c, understood.valid_json) for c in understood.completions]
         t = time.perf_counter()
@@ -151,6 +152,7 @@ class Session:
                     self.profile.suggested_items.append(item_id)
             if ids:
                 self._set_context(ids, salient_first=False)
+            self.state.context_people = [s.value for s in reading.spans if s.kind == "person"]
             self.state.last_question = text if "?" in text else None
             self.state.last_slot = None
         else:
@@ -174,6 +176,7 @@ class Session:
 
     def _set_context(self, item_ids: list[str], salient_first: bool) -> None:
         self.state.context_items = list(item_ids)
+        self.state.context_people = []
         self.state.salient = (item_ids[0] if salient_first else item_ids[-1]) if item_ids else None
 
     def _plan(self, timings: dict[str, float]) -> list[Candidate]:

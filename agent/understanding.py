@@ -89,7 +89,8 @@ def needs_llm(reading: Reading, mode: LLMMode) -> bool:
 def understand(backend: LLMBackend | None, reader: Reader, text: str, *,
                context_items: list[str] | None = None, context_text: str = "",
                slot: str | None = None, mode: LLMMode = "auto",
-               max_tokens: int = 96) -> UnderstandingResult:
+               max_tokens: int = 96,
+               context_people: list[str] | None = None) -> UnderstandingResult:
     """Read a message with the catalog (no LLM), then let the LLM label the spans if needed.
 
     The LLM chooses among the spans the reader found (schema enums) and may name a few it
@@ -97,7 +98,8 @@ def understand(backend: LLMBackend | None, reader: Reader, text: str, *,
     A failed or invalid call keeps the reader's own labels.
     """
     cleaned = clean_user_text(text)
-    reading = reader.read(cleaned, context_items=context_items, slot=slot, question=context_text)
+    reading = reader.read(cleaned, context_items=context_items, slot=slot, question=context_text,
+                          context_people=context_people)
     result = UnderstandingResult(reading=reading)
     if backend is None or not cleaned or not needs_llm(reading, mode):
         return result

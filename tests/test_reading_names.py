@@ -271,3 +271,39 @@ def test_a_liked_reaction_goes_to_the_one_unseen_suggestion_named(reader: Reader
     read = reader.read("I haven't seen Valley Girl I like that idea", context_items=context)
     update = apply_reading(UserProfile(), read, reader.linker, context, salient=treasure)
     assert update.feedback == [(valley, "liked")]
+
+
+def test_him_or_her_is_the_one_person_the_other_side_named(reader: Reader) -> None:
+    other = reader.read("Do you like any Brad Pitt movies? Maybe Agatha Christy mysteries",
+                        role="assistant")
+    named = [s.value for s in other.of_kind("person")]
+    assert named == ["person:Brad Pitt", "person:Agatha Christie"]
+    assert all(s.label == "neutral" for s in other.of_kind("person"))
+    read = reader.read("I love him but that movie was way too long",
+                       context_people=["person:Leonardo DiCaprio"])
+    assert [(s.value, s.label) for s in read.of_kind("person")] == [
+        ("person:Leonardo DiCaprio", "liked")]
+    assert read.reaction == "disliked"  # the film, not him
+    # two people named, or a person in the message itself: no guess
+    assert not reader.read("I love him", context_people=named).of_kind("person")
+    assert _people(reader.read("I like her and Tom Hanks",
+                               context_people=["person:Agatha Christie"])) == ["Tom Hanks"]
+    assert not reader.read("I love him").of_kind("person")
+
+
+def test_observed_transcript_resolves_him_to_the_named_person(redial_catalog, real_home,
+                                                              tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from agent.settings import Settings
+    from evaluation.understanding_eval import build_agent
+
+    settings = Settings(backend="scripted", cache_dir=real_home)
+    agent, _ = build_agent(settings, None, redial_catalog, ["kg_expansion"], tmp_path)
+    session = agent.session("pronoun")
+    session.observe("assistant", "Ya that one is under the radar! Do you like any Brad Pitt "
+                                 "movies?")
+    session.observe("user", "I love him (super sexy!)")
+    assert "person:Brad Pitt" in session.profile.liked_entities
+    session.observe("assistant", "What about Titanic (1997)?")
+    session.observe("user", "I love him")  # nobody named this time
+    assert [e for e in session.profile.liked_entities if e.startswith("person:")] == [
+        "person:Brad Pitt"]

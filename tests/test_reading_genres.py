@@ -1,0 +1,89 @@
+"""Moods, genres and tags the reader finds on the movielens-redial catalog, and what stays none."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.linking import EntityLinker
+from agent.reading import Reader, Reading, _reaction
+from agent.reading_genres import lexicon_key, stem
+
+
+@pytest.fixture(scope="module")
+def reader(redial_catalog) -> Reader:  # type: ignore[no-untyped-def]
+    return Reader(EntityLinker(redial_catalog))
+
+
+def _genres(reading: Reading) -> list[tuple[str, str]]:
+    return [(s.value, s.label) for s in reading.spans if s.kind == "genre"]
+
+
+def test_inflections_of_lexicon_words_count_in_a_wish() -> None:
+    assert stem("scared") == stem("scary") == stem("scares")
+    assert lexicon_key("makes me cry") == "make me cry"
+    assert lexicon_key("laughing") == "laugh"
+    assert lexicon_key("laughing", wish=False) is None
+    assert lexicon_key("moves") is None  # shares its stem with "moving" and everyday "move"
+
+
+@pytest.mark.parametrize(("text", "genre"), [
+    ("need a good laugh tonight", "genre:comedy"),
+    ("i wanna be scared out of my mind", "genre:horror"),
+    ("i want a movie that makes me cry", "genre:drama"),
+    ("something like superbad but funnier", "genre:comedy"),
+    ("my 6 yr old is bored, what can she watch", "genre:children"),
+    ("something for our five-year-old", "genre:children"),
+    ("lots of fighting and car chases and stuff blowing up", "genre:action"),
+    ("bank robbery movies", "genre:crime"),
+    ("aliens and spaceships", "genre:sci-fi"),
+    ("a movie about some famous real person's life", "genre:biography"),
+])
+def test_everyday_moods_reach_their_genre(reader: Reader, text: str, genre: str) -> None:
+    assert (genre, "liked") in _genres(reader.read(text))
+
+
+@pytest.mark.parametrize("text", [
+    "I was laughing my ass off the whole movie, loved it",  # about a film seen, not a wish
+    "ok how about Black Panther? one of those X-Men movies scared me",
+    "my 16 year old wants a movie",
+    "Love Disney.",  # a studio: a tag, no genre and no person
+])
+def test_no_genre_where_none_is_asked_for(reader: Reader, text: str) -> None:
+    reading = reader.read(text)
+    assert _genres(reading) == []
+    assert not reading.of_kind("person")
+
+
+def test_disney_is_a_tag_and_never_a_person_or_unknown(reader: Reader) -> None:
+    reading = reader.read("You know, I think I will check it out. Love Disney.")
+    assert [s.value for s in reading.of_kind("tag")] == ["tag:disney"]
+    assert reading.unknown == []
+
+
+def test_chit_chat_names_no_title_and_no_tag(reader: Reader) -> None:
+    reading = reader.read("eh its complicated, long story")
+    assert reading.spans == []
+    titled = reader.read("its complicated was fun")
+    assert [reader.linker.catalog.items[s.value].display_title
+            for s in titled.of_kind("title")] == ["It's Complicated (2009)"]
+
+
+def test_a_lower_case_remake_the_catalog_lacks_is_unknown(reader: Reader) -> None:
+    reading = reader.read("lion king (2019) was meh")
+    assert not [s for s in reading.of_kind("title") if s.value]
+    assert reading.unknown == ["lion king (2019)"]
+    kept = reader.read("i liked the lion king (1994)")
+    assert [reader.linker.catalog.items[s.value].display_title
+            for s in kept.of_kind("title")] == ["The Lion King (1994)"]
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    ("Oh yea, huge fan of that one", "liked"),
+    ("not a huge fan of that one", "disliked"),
+    ("Im not a fan of them", "disliked"),
+    ("I have not seen that one yet. I will need to find it though.", "liked"),
+    ("haven't seen it, I'll look into it", "liked"),
+    ("I haven't seen it", None),
+])
+def test_whole_message_reactions(text: str, label: str | None) -> None:
+    assert _reaction(text) == label
