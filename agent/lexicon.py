@@ -185,12 +185,23 @@ REACT_LIKED = re.compile(
     r"(is|was) (a|an) (true |real |total |great )?clas+ic|mine too|"
     r"(very|really|such a|so|pretty) (good|great|awesome|fun) (movie|film|one)|"
     r"give (it|that|them|those) a (try|shot|go|watch)|one of the best|best (movie|film)s? ever|"
-    r"(?<!not )(?<!not a )(huge|big|great|real) fan of (it|that|this|those|them|both))\b",
+    r"(?<!not )(?<!not a )(huge|big|great|real) fan of (it|that|this|those|them|both)|"
+    r"(^|[.!?,]\s*)(yes|yeah|yep|oh|ah|wow|what)?\W*(a |such a )?(really |very )?(good|great|awesome|"
+    r"amazing|fantastic|excellent) (movie|film|one|pick|choice)s?(?=\s*([.!?:;)]|$))|"
+    r"(that|it|this) (was|is) (one of )?my (all[- ]time )?favou?rite|"
+    r"another (great|good|awesome|fantastic|amazing) (\w+ ){0,3}(movie|one|film)|"
+    r"(film|movie|one) (that )?i (really |also |truly )?(liked|loved|enjoyed)|"
+    r"did a (really |very )?(good|great|fantastic|amazing) job|"
+    r"(is|was|were|are) quite (good|great|funny|fun|entertaining)|"
+    r"(can|could|will|i'?ll) (definitely |def |surely )?check (it|that|this|them)( one)? out|"
+    r"(been|was) wanting to (see|watch)|(will|i'?ll) be sure to (check|watch|see)|"
+    r"added (it|them|that|those|both) to my (watch ?list|list)|"
+    r"heard (how|that) (good|great))\b",
     re.IGNORECASE)
 REACT_DISLIKED = re.compile(
     r"\b(not my (thing|cup of tea|style|taste|type)|not (that|this) one|not for me|not that|"
     r"nope|no thanks|no thank you|not interested|(don'?t|do not) like (it|that|them)|"
-    r"(didn'?t|did not) (like|enjoy|care for)|"
+    r"(didn'?t|did not) (really |much )?(like|enjoy|care for)|"
     r"hated (it|that)|not a fan|(was ?n[o'’]?t|was not|not|am not|i'?m not) (really )?(a )?"
     r"(huge|big|great|real) fan(?! of)|too \w+ for me|ugh|(way|far|much|a bit|kinda) too "
     r"(long|slow|boring|sappy|scary|cheesy|violent|dark|sad|silly|weird|gory|predictable)|"

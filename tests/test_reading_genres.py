@@ -84,6 +84,19 @@ def test_a_lower_case_remake_the_catalog_lacks_is_unknown(reader: Reader) -> Non
     ("I have not seen that one yet. I will need to find it though.", "liked"),
     ("haven't seen it, I'll look into it", "liked"),
     ("I haven't seen it", None),
+    # phrasings found in unlabelled ReDial turns after a suggestion
+    ("Hmm I have not seen that one. I will be sure to check it out.", "liked"),
+    ("Yes, a long time ago! Good movie.", "liked"),
+    ("Oh yes! great movies!", "liked"),
+    ("that was my favorite movie as a kid", "liked"),
+    ("Yes! That was another great giant monster movie :)", "liked"),
+    ("that was another film I really liked.", "liked"),
+    ("Oh yes! I remember that movie! It was quite good!", "liked"),
+    ("No, I can check that one out as well thanks", "liked"),
+    ("Both look decent! I just added them to my watch list", "liked"),
+    ("I need some good recommendations I didn't really like that one", "disliked"),
+    ("a good movie for my kids?", None),  # asks; judges nothing
+    ("Good movies from the 90s please", None),
 ])
 def test_whole_message_reactions(text: str, label: str | None) -> None:
     assert _reaction(text) == label
