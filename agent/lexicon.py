@@ -23,6 +23,7 @@ GENRE_WORDS: dict[str, str] = {
     "slasher": "horror", "slashers": "horror", "gory": "horror", "gore": "horror",
     "zombie": "horror", "zombies": "horror", "haunted": "horror", "ghost story": "horror",
     "scare me": "horror", "nightmares": "horror", "give me nightmares": "horror",
+    "terror": "horror", "terror movie": "horror", "terror movies": "horror",
     "horroe": "horror", "horor": "horror", "scarier": "horror",
     "scariest": "horror", "creepiest": "horror", "halloween movie": "horror",
     # animation / children
@@ -50,7 +51,9 @@ GENRE_WORDS: dict[str, str] = {
     # romance
     "romance": "romance", "romantic": "romance", "romances": "romance",
     "love story": "romance", "love stories": "romance", "date night": "romance",
-    "chick flick": "romance", "chick flicks": "romance",
+    "chick flick": "romance", "chick flicks": "romance", "valentines movie": "romance",
+    "valentine s day movie": "romance", "valentines day movie": "romance",
+    "valentine movie": "romance",
     # action / adventure
     "action": "action", "action packed": "action", "explosions": "action",
     "shoot em up": "action", "martial arts": "action", "kung fu": "action",
@@ -96,7 +99,7 @@ GENRE_WORDS: dict[str, str] = {
 """Everyday words -> genres (the catalog keeps only the genres it has)."""
 
 # Words that look like genre words but mean something else alone.
-GENRE_WORD_NEEDS_CONTEXT = {"space", "moving", "fighting", "cry", "songs", "sad", "family",
+GENRE_WORD_NEEDS_CONTEXT = {"space", "moving", "fighting", "cry", "songs", "terror", "sad", "family",
                             "mob", "magic", "music", "epic", "war", "history", "sport", "laugh",
                             "cop", "kid", "quest", "tense",
                             "sf", "docs", "singing", "military", "aliens"}

@@ -92,6 +92,7 @@ def genres_and_tags(reader: Reader, text: str, tokens: list[_Token], reading: Re
     kind_of = re.compile(r"^\s+(movies?|films?|flicks?)\b", re.IGNORECASE)  # "robot movies"
     about_movies = bool(MOVIE_CONTEXT.search(text)) or wish
     n_tok = len(tokens)
+    tags: list[Span] = []
     for n in (4, 3, 2, 1):
         for i in range(n_tok - n + 1):
             window = tokens[i:i + n]
@@ -109,6 +110,8 @@ def genres_and_tags(reader: Reader, text: str, tokens: list[_Token], reading: Re
             if genres:
                 if key in lx.GENRE_WORD_NEEDS_CONTEXT and not about_movies:
                     continue
+                if n == 1 and any(t.overlaps(start, end) for t in tags):
+                    continue  # "very funny" (a tag) describes; "fun family movie" names family
                 if key in ("kids", "kid", "children", "son", "daughter") and re.search(
                         r"\b(my|our|his|her)\s+$", text[:start], re.IGNORECASE):
                     continue  # "my kids loved Up" tells who, not what
@@ -116,10 +119,11 @@ def genres_and_tags(reader: Reader, text: str, tokens: list[_Token], reading: Re
                     reading.spans.append(Span("genre", text[start:end], start, end,
                                               f"genre:{genre}"))
             elif key in reader.tags and not all(w in lx.COMMON_WORDS for w in key.split()) \
-                    and (n > 1 or about_movies or key in lx.GENRE_WORDS):
+                    and (n > 1 or about_movies or key in lx.GENRE_WORDS) \
+                    and not any(t.overlaps(start, end) for t in tags):
                 # one everyday word is a tag only about movies: "eh its complicated" is none
-                reading.spans.append(Span("tag", text[start:end], start, end,
-                                          f"tag:{reader.tags[key]}"))
+                tags.append(Span("tag", text[start:end], start, end, f"tag:{reader.tags[key]}"))
+    reading.spans += tags  # after the genres: "fun family movie" is a tag, and family
     if about_movies:
         _genre_typos(reader, text, tokens, reading)
         _child_age(reader, text, reading)

@@ -37,6 +37,10 @@ def test_inflections_of_lexicon_words_count_in_a_wish() -> None:
     ("bank robbery movies", "genre:crime"),
     ("aliens and spaceships", "genre:sci-fi"),
     ("a movie about some famous real person's life", "genre:biography"),
+    # found in unlabelled ReDial requests
+    ("I am looking for a fun family movie to watch with my young daughter.", "genre:family"),
+    ("Im looking for a terror movie do you have any suggestions", "genre:horror"),
+    ("Hi could you recommend a good Valentine's day movie to watch", "genre:romance"),
 ])
 def test_everyday_moods_reach_their_genre(reader: Reader, text: str, genre: str) -> None:
     assert (genre, "liked") in _genres(reader.read(text))
@@ -47,6 +51,7 @@ def test_everyday_moods_reach_their_genre(reader: Reader, text: str, genre: str)
     "ok how about Black Panther? one of those X-Men movies scared me",
     "my 16 year old wants a movie",
     "Love Disney.",  # a studio: a tag, no genre and no person
+    "Yeah that one is good, not very funny though",  # "very funny" is a tag; it describes
 ])
 def test_no_genre_where_none_is_asked_for(reader: Reader, text: str) -> None:
     reading = reader.read(text)
