@@ -122,3 +122,19 @@ def rank_results(results: list[ToolResult], catalog: Catalog, inputs: ProfileInp
         if timings is not None:
             timings["ranker"] = time.perf_counter() - start
     return fused
+
+
+def genre_first(candidates: list[Candidate], catalog: Catalog,
+                genres: set[str]) -> list[Candidate]:
+    """The candidates in one of the genres the user asked for first ("something scary, I
+    loved Toy Story": horror before Toy Story's look-alikes), in the tools' order; the rest
+    follow, so nothing is dropped. Counting matched genres would favour obscure films that
+    carry many genres, so one is enough."""
+    if not genres:
+        return candidates
+
+    def outside(c: Candidate) -> bool:
+        item = catalog.items.get(c.item_id)
+        return not (item and genres & set(item.genres))
+
+    return sorted(candidates, key=outside)

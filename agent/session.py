@@ -14,6 +14,7 @@ from agent.grounding import check_grounding
 from agent.host import SessionHost
 from agent.host import SessionState as SessionState  # re-exported: it used to live here
 from agent.justify import justify, seed_years
+from agent.planner import genre_first
 from agent.policy import SLOT_DESCRIPTION, TEMPLATE_QUESTION, Decision, decide
 from agent.profile import FeedbackKind, UserProfile
 from agent.reading import Reading
@@ -183,8 +184,11 @@ class Session:
         result = self.agent.plan(self.profile, self.state.tool_weights, self.id)
         timings.update(result.timings)
         self._tools_used = result.tools_used
-        self.state.last_ranked = [c.item_id for c in result.candidates[:100]]
-        return result.candidates
+        asked = {e.split(":", 1)[1] for e in memory.session_view(
+            self.profile, self.state.remembered).liked_entities if e.startswith("genre:")}
+        candidates = genre_first(result.candidates, self.agent.catalog, asked)
+        self.state.last_ranked = [c.item_id for c in candidates[:100]]
+        return candidates
 
     def _ask(self, decision: Decision, notices: list[str], calls: list[LLMCall],
              timings: dict[str, float], on_text: TextCallback | None) -> Reply:

@@ -125,3 +125,24 @@ def test_a_reaction_naming_a_person_goes_to_the_suggestion_with_that_person(
                            context_items=context, salient=context[-1])
     assert (ids["Elf (2003)"], "liked") in update.feedback
     assert all(item != ids["Trainwreck (2015)"] for item, _ in update.feedback)
+
+
+def test_the_genre_asked_for_comes_before_look_alikes_of_a_liked_film(session, ml100k) -> None:  # type: ignore[no-untyped-def]
+    reply = session.send("something scary, I loved Toy Story")
+    assert reply.kind == "recommendations" and len(reply.recommendations) == 5
+    assert "genre:horror" in reply.profile.liked_entities
+    assert all("horror" in ml100k.items[r.item_id].genres for r in reply.recommendations)
+    assert session.ranked(100)[:5] == [r.item_id for r in reply.recommendations]
+
+
+def test_genre_first_keeps_the_tools_order_and_drops_nothing(ml100k) -> None:  # type: ignore[no-untyped-def]
+    from agent.planner import genre_first
+    from tools.base import Candidate
+
+    ids = [i for i in list(ml100k.items)[:40]]
+    cands = [Candidate(item_id=i, score=float(-n)) for n, i in enumerate(ids)]
+    out = genre_first(cands, ml100k, {"comedy"})
+    comedies = [c.item_id for c in cands if "comedy" in ml100k.items[c.item_id].genres]
+    assert comedies and [c.item_id for c in out[:len(comedies)]] == comedies
+    assert sorted(c.item_id for c in out) == sorted(ids)
+    assert genre_first(cands, ml100k, set()) == cands
