@@ -36,6 +36,7 @@ GENRE_WORDS: dict[str, str] = {
     "family friendly": "family/children", "family movie": "family/children",
     "family movies": "family/children", "family": "family/children",
     "whole family": "family/children", "for the whole family": "family/children",
+    "whole fam": "family/children", "the fam": "family/children",
     "feel good": "comedy", "feelgood": "comedy", "a good cry": "drama", "good cry": "drama",
     "historical epic": "history", "epic historical": "history",
     "heartwarming": "drama", "uplifting": "drama", "inspiring": "drama", "wholesome": "family/children",
@@ -46,8 +47,8 @@ GENRE_WORDS: dict[str, str] = {
     # drama
     "drama": "drama", "dramas": "drama", "dramatic": "drama", "tearjerker": "drama",
     "tear jerker": "drama", "tearjerkers": "drama", "sad": "drama", "make me cry": "drama",
-    "emotional": "drama", "moving": "drama", "heartbreaking": "drama", "ugly cry": "drama",
-    "cry": "drama",
+    "emotional": "drama", "emotionally": "drama", "moving": "drama", "heartbreaking": "drama",
+    "ugly cry": "drama", "cry": "drama",
     # romance
     "romance": "romance", "romantic": "romance", "romances": "romance",
     "love story": "romance", "love stories": "romance", "date night": "romance",
@@ -72,7 +73,9 @@ GENRE_WORDS: dict[str, str] = {
     # thriller / mystery / crime
     "thriller": "thriller", "thrillers": "thriller", "suspense": "thriller",
     "suspenseful": "thriller", "edge of my seat": "thriller", "tense": "thriller",
-    "nail biter": "thriller", "nailbiter": "thriller", "nail biters": "thriller",
+    "edge of my couch": "thriller", "edge of the seat": "thriller",
+    "edge of your seat": "thriller", "nail biter": "thriller", "nailbiter": "thriller",
+    "nail biters": "thriller",
     "psychological": "thriller", "mind bending": "thriller", "twisty": "thriller",
     "mystery": "mystery", "mysteries": "mystery", "whodunit": "mystery",
     "whodunnit": "mystery", "detective": "mystery", "murder mystery": "mystery",

@@ -53,6 +53,8 @@ _MAX_TITLE_WORDS = 10
 _INTERJECTIONS = {"eh", "oh", "ah", "uh", "um", "umm", "hmm", "hm", "meh", "lol", "yeah", "ok",
                   "okay", "well", "so", "wow", "ugh"}
 """A fuzzy title never starts with one of these ("eh its complicated" is no It's Complicated)."""
+_OTHERS = re.compile(r"\b(the other (ones|two|three|films|movies|picks)|the others|the rest)\b",
+                     re.IGNORECASE)
 _SMALL_WORDS = {"of", "the", "a", "an", "and", "in", "on", "to", "at", "for", "with", "from",
                 "vs", "de", "la", "le", "or", "is", "my", "me", "i", "&"}
 
@@ -281,6 +283,10 @@ class Reader:
                 continue
             if re.search(r"\w\s*:\s*((the|a|an)\s+)?$", text[:window[0].start], re.I):
                 continue  # "BearCity 2: The Proposal (2012)": the end of a longer title
+            prev = [t for t in before if t.end <= window[0].start][-1:]
+            if prev and prev[0].capital and prev[0].text.lower() not in lx.COMMON_WORDS | \
+                    _SMALL_WORDS and not re.search(r"[.!?,;]\s*$", text[:window[0].start]):
+                continue  # "Full Metal Village (2006)" is no The Village (2004)
             ids = self.linker._titles.get(normalize_title(text[window[0].start:window[-1].end]))
             if ids and len(ids) == 1 and items[ids[0]].year and \
                     abs(items[ids[0]].year - year) <= 10 and window[0].capital:
@@ -401,7 +407,10 @@ class Reader:
         """A rare capitalised word that only one film's title holds ("I loved Shawshank")."""
         for tok in tokens:
             key = normalize_title(tok.text)
-            if (len(key) < 6 or not tok.capital or key in lx.COMMON_WORDS or key in lx.GENRE_WORDS
+            cued = not tok.capital and len(key) >= 7 and bool(
+                _TASTE_BEFORE.search(text[:tok.start]))  # "i loved shawshank"
+            if (len(key) < 6 or not (tok.capital or cued) or key in lx.COMMON_WORDS
+                    or key in lx.GENRE_WORDS
                     or key in lx.CALENDAR_WORDS
                     or not self._free(reading, tok.start, tok.end) or key in self.surnames):
                 continue
@@ -529,6 +538,24 @@ class Reader:
             index = len(context) - 1 if index == -1 else index
             if 0 <= index < len(context):
                 reading.spans.append(Span("card", m.group(0), m.start(), m.end(), context[index]))
+        self._other_cards(text, reading, context)
+
+    @staticmethod
+    def _other_cards(text: str, reading: Reading, context: list[str]) -> None:
+        """'aliens is a classic, seen the others', 'titanic yes!! not the other two': the
+        suggestions in context the message does not name (in lower case "the others" is no
+        film of that name)."""
+        m = _OTHERS.search(text)
+        if not m or len(context) < 2:
+            return
+        reading.spans = [s for s in reading.spans if not (
+            s.kind == "title" and s.overlaps(m.start(), m.end()) and s.text.islower())]
+        if any(s.overlaps(m.start(), m.end()) for s in reading.spans):
+            return
+        named = {s.value for s in reading.spans if s.kind in ("title", "card")}
+        rest = [i for i in context if i not in named]
+        if named and rest:
+            reading.spans += [Span("card", m.group(0), m.start(), m.end(), i) for i in rest]
 
     # ---- labels, intent, keywords ----------------------------------------------------------
     def _label(self, text: str, reading: Reading, context: list[str]) -> None:
@@ -545,6 +572,17 @@ class Reader:
             if span.kind == "era":
                 if lx.NEGATIVE_CUES.search(_strip_idioms(before)):
                     span.label = "disliked"
+                continue
+            if span.kind == "card" and _OTHERS.fullmatch(span.text):
+                clause = before + after  # "seen the others": its own words only
+                span.label = "unseen" if lx.UNSEEN_CUES.search(clause) or re.search(
+                    r"\b(new to me|never heard)", clause, re.I) else "disliked" if \
+                    lx.REACT_DISLIKED.search(clause) or \
+                    lx.NEGATIVE_CUES.search(_strip_idioms(before)) else "liked" if \
+                    lx.REACT_LIKED.search(clause) or lx.POSITIVE_CUES.search(clause) else \
+                    "seen" if lx.REACT_SEEN.search(clause) or lx.SEEN_CUES.search(before) else \
+                    reaction or "liked"
+                span.sure = True
                 continue
             if span.kind in ("card",) or (span.kind == "title" and span.value in context):
                 clause = before + after

@@ -22,6 +22,8 @@ CHILD_AGE = re.compile(r"\b(?:my|our|his|her|a)\s+(?P<age>\d{1,2}|one|two|three|
                        r"seven|eight|nine|ten|eleven|twelve)[\s-]*(?:yr|yrs|year|years)?[\s-]*"
                        r"olds?\b", re.IGNORECASE)
 """'my 6 yr old', 'our five-year-old': a child (twelve or younger) is watching."""
+_ABOUT_YOU = re.compile(r"\b(you|ur|u|you'?re|youre|you are|u r)\s+((so|really|very|pretty|"
+                        r"kinda|too)\s+)?$", re.IGNORECASE)
 _AGE_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten "
                                          "eleven twelve".split())}
 _SUFFIXES = (("iest", "y"), ("ier", "y"), ("ied", "y"), ("ies", "y"), ("ing", ""), ("ed", ""),
@@ -110,6 +112,8 @@ def genres_and_tags(reader: Reader, text: str, tokens: list[_Token], reading: Re
             if genres:
                 if key in lx.GENRE_WORD_NEEDS_CONTEXT and not about_movies:
                     continue
+                if _ABOUT_YOU.search(text[:start]):
+                    continue  # "haha ur funny" describes the one they talk to
                 if n == 1 and any(t.overlaps(start, end) for t in tags):
                     continue  # "very funny" (a tag) describes; "fun family movie" names family
                 if key in ("kids", "kid", "children", "son", "daughter") and re.search(

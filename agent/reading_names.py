@@ -50,7 +50,7 @@ _NICK_BEFORE = re.compile(r"\b(with|starring|stars|featuring)\s+$", re.IGNORECAS
 _NICK_AFTER = re.compile(r"^(['’]s\s+(movies|films|flicks|stuff)|\s+in it|\s+(was|is)\s+((so|really)"
                          r"\s+)?(great|good|amazing|awesome|brilliant|fantastic|the best))\b",
                          re.IGNORECASE)
-NAME_BEFORE = re.compile(r"\b(with|starring|stars|featuring|by|directed by|fan of)\s+$",
+NAME_BEFORE = re.compile(r"\b(with|w/?|starring|stars|featuring|by|directed by|fan of)\s*$",
                          re.IGNORECASE)
 """Before a lower-case or misspelt name: who is in it or who made it ('with denzel')."""
 _NAME_AFTER = re.compile(r"^(['’]s\s+(movies|films|flicks|stuff|work)|\s+(is|was)\s+(my|the|so|"

@@ -36,7 +36,7 @@ PRONOUNS = frozenset(_PRONOUNS)
 _SURNAME_LOWER_AFTER = re.compile(r"^(['’]s)?\s+(movies|films|flicks|stuff|work|ones|"
                                   r"(is|was) (a |an |the )?(genius|legend|master|goat|best|"
                                   r"my favou?rite))\b", re.IGNORECASE)
-_SURNAME_LOWER_BEFORE = re.compile(r"\b(by|with|starring|directed by|from|fan of)\s+$",
+_SURNAME_LOWER_BEFORE = re.compile(r"\b(by|with|w/?|starring|directed by|from|fan of)\s*$",
                                    re.IGNORECASE)
 INTEREST_AFTER_UNSEEN = re.compile(
     r"\b(but|though|although)\b.*\b(look(s|ed)? (good|great|interesting|fun|cool|awesome)|"

@@ -41,6 +41,9 @@ def test_inflections_of_lexicon_words_count_in_a_wish() -> None:
     ("I am looking for a fun family movie to watch with my young daughter.", "genre:family"),
     ("Im looking for a terror movie do you have any suggestions", "genre:horror"),
     ("Hi could you recommend a good Valentine's day movie to watch", "genre:romance"),
+    ("a movie the whole fam can enjoy", "genre:family"),
+    ("i need a movie that'll wreck me emotionally", "genre:drama"),
+    ("something that keeps me on the edge of my couch", "genre:thriller"),
 ])
 def test_everyday_moods_reach_their_genre(reader: Reader, text: str, genre: str) -> None:
     assert (genre, "liked") in _genres(reader.read(text))
@@ -52,6 +55,7 @@ def test_everyday_moods_reach_their_genre(reader: Reader, text: str, genre: str)
     "my 16 year old wants a movie",
     "Love Disney.",  # a studio: a tag, no genre and no person
     "Yeah that one is good, not very funny though",  # "very funny" is a tag; it describes
+    "haha ur funny",  # about the one they talk to
 ])
 def test_no_genre_where_none_is_asked_for(reader: Reader, text: str) -> None:
     reading = reader.read(text)

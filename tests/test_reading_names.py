@@ -307,3 +307,34 @@ def test_observed_transcript_resolves_him_to_the_named_person(redial_catalog, re
     session.observe("user", "I love him")  # nobody named this time
     assert [e for e in session.profile.liked_entities if e.startswith("person:")] == [
         "person:Brad Pitt"]
+
+
+def test_w_for_with_and_lower_case_title_words_after_a_taste_verb(reader: Reader) -> None:
+    assert _people(reader.read("got anything w keanu?")) == ["Keanu Reeves"]
+    assert _titles(reader, reader.read("i loved shawshank")) == ["The Shawshank Redemption (1994)"]
+    assert _titles(reader, reader.read("the shawshank prison was cold")) == []
+
+
+def test_the_end_of_an_unknown_title_names_no_other_film(reader: Reader) -> None:
+    read = reader.read("Full Metal Village (2006) sorry Full Metal Jacket (1987)", role="assistant")
+    assert _titles(reader, read) == ["Full Metal Jacket (1987)"]
+
+
+def test_the_others_are_the_suggestions_the_message_does_not_name(reader: Reader) -> None:
+    ids = [reader.linker.link_title(t) for t in ("Alien (1979)", "Aliens (1986)",
+                                                  "Predator (1987)")]
+    items = reader.linker.catalog.items
+
+    def labelled(text: str) -> list[tuple[str, str]]:
+        read = reader.read(text, context_items=ids)
+        return [(items[s.value].display_title, s.label) for s in read.spans
+                if s.kind in ("title", "card") and s.value]
+
+    assert labelled("aliens is a classic, seen the others") == [
+        ("Aliens (1986)", "liked"), ("Alien (1979)", "seen"), ("Predator (1987)", "seen")]
+    assert labelled("loved the first, the others were meh") == [
+        ("Alien (1979)", "liked"), ("Aliens (1986)", "disliked"), ("Predator (1987)", "disliked")]
+    assert labelled("seen alien, the other two are new to me") == [
+        ("Alien (1979)", "seen"), ("Aliens (1986)", "unseen"), ("Predator (1987)", "unseen")]
+    # no suggestions in context: "The Others" stays the film
+    assert _titles(reader, reader.read("I loved The Others (2001)")) == ["The Others (2001)"]
