@@ -13,6 +13,7 @@ GENRE_WORDS: dict[str, str] = {
     "humor": "comedy", "humour": "comedy", "humorous": "comedy", "goofy": "comedy",
     "silly": "comedy", "lighthearted": "comedy", "light hearted": "comedy", "witty": "comedy",
     "slapstick": "comedy", "spoof": "comedy", "parody": "comedy", "stoner": "comedy",
+    "crack up": "comedy", "crack me up": "comedy", "cheer me up": "comedy",
     "rom com": "romance|comedy", "romcom": "romance|comedy", "rom coms": "romance|comedy",
     "romcoms": "romance|comedy", "romantic comedy": "romance|comedy",
     "romantic comedies": "romance|comedy", "adrenaline": "action", "adrenaline rush": "action",
@@ -67,7 +68,9 @@ GENRE_WORDS: dict[str, str] = {
     "sci fi": "sci-fi", "scifi": "sci-fi", "science fiction": "sci-fi", "space": "sci-fi",
     "aliens": "sci-fi", "futuristic": "sci-fi", "robots": "sci-fi", "dystopian": "sci-fi",
     "time travel": "sci-fi", "cyberpunk": "sci-fi", "sf": "sci-fi", "spaceship": "sci-fi",
-    "spaceships": "sci-fi", "outer space": "sci-fi",
+    "spaceships": "sci-fi", "outer space": "sci-fi", "other planets": "sci-fi",
+    "planets": "sci-fi",
+    "sorcery": "fantasy", "swords and sorcery": "fantasy", "sword and sorcery": "fantasy",
     "fantasy": "fantasy", "magic": "fantasy", "magical": "fantasy", "wizards": "fantasy",
     "dragons": "fantasy", "fairy tale": "fantasy", "fairytale": "fantasy",
     # thriller / mystery / crime
@@ -85,11 +88,13 @@ GENRE_WORDS: dict[str, str] = {
     "noir": "film-noir", "film noir": "film-noir",
     # others
     "documentary": "documentary", "documentaries": "documentary", "docs": "documentary",
+    "real footage": "documentary", "wildlife": "documentary",
     "true story": "drama", "based on a true story": "drama",
     "musical": "musical", "musicals": "musical", "singing": "musical", "songs": "musical",
-    "broadway": "musical", "singing and dancing": "musical",
+    "broadway": "musical", "singing and dancing": "musical", "break into song": "musical",
+    "burst into song": "musical", "rock band": "music",
     "western": "western", "westerns": "western", "cowboy": "western", "cowboys": "western",
-    "wild west": "western",
+    "wild west": "western", "saloon": "western", "saloons": "western",
     "war": "war", "war movie": "war", "war movies": "war", "military": "war",
     "world war": "war", "ww2": "war", "wwii": "war",
     "biography": "biography", "biopic": "biography", "biopics": "biography",
@@ -170,6 +175,7 @@ REACT_LIKED = re.compile(
     r"(it|that|that one|this|them) (was |were )?((so|really|very|pretty|super) )?(funny|good|"
     r"great|hilarious|awesome|amazing|fantastic|entertaining|fun|cute)|"
     r"(i'?ll|will) (have to |definitely |def |probably |need to )?(go )?(check|watch|try|"
+    r"look into|"
     r"see (it|that|this|them))|"
     r"add (it|that) to|heard (good|great) things|heard (it'?s|its|it is) (good|great)|"
     r"(it'?s|its|that'?s|thats|it is|that is|one of) (one of )?my (all[- ]time )?favou?rites?|"
@@ -202,7 +208,8 @@ REACT_LIKED = re.compile(
     r"(can|could|will|i'?ll) (definitely |def |surely )?check (it|that|this|them)( one)? out|"
     r"(been|was) wanting to (see|watch)|(will|i'?ll) be sure to (check|watch|see)|"
     r"added (it|them|that|those|both) to my (watch ?list|list)|"
-    r"heard (how|that) (good|great))\b",
+    r"heard (how|that) (good|great)|(that'?s|thats|it'?s|its) (\w+ly )?(so |really |very )?"
+    r"(funny|hilarious|great|awesome|amazing|fantastic))\b",
     re.IGNORECASE)
 REACT_DISLIKED = re.compile(
     r"\b(not my (thing|cup of tea|style|taste|type)|not (that|this) one|not for me|not that|"
@@ -215,7 +222,7 @@ REACT_DISLIKED = re.compile(
     r"(look|sound) (good|great|interesting|fun)|"
     r"(was|were|is) (bad|terrible|awful|boring)|"
     r"(not|n'?t|never been) (a |really a )?(huge |big |great |real )?fan of|"
-    r"none of (those|them|these|the \w+)|"
+    r"none of (those|them|these|the \w+)|makes? me cringe|cringe|cringey|cringy|"
     r"(isn'?t|isnt|is not|aren'?t|arent|are not) (really |quite )?my (thing|cup of tea|style|"
     r"type|taste|jam))\b", re.IGNORECASE)
 REACT_UNSEEN = UNSEEN_CUES

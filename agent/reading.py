@@ -43,7 +43,8 @@ _JUDGED_INTENSE = re.compile(r"^\s+(is|was)\s+(so|really|very|super|pretty|such 
 """'gone girl was so twisted': any word after an intensifier judges the words before it."""
 _REJECTED_AFTER = re.compile(r"^\W*(movies?\W+|films?\W+)?(isn'?t|isnt|is not|aren'?t|arent|"
                              r"are not|not)\s+(really\s+|quite\s+)?(my (thing|cup of tea|style|"
-                             r"type|taste|jam)|for me)\b", re.IGNORECASE)
+                             r"type|taste|jam)|for me)\b|^\W*(\w+\W+)?makes? me cringe",
+                             re.IGNORECASE)
 """'horror isnt my thing': a genre or person refused by the words after it."""
 _PLACE_THE = re.compile(r"\b(all|on|in|at|into|from|over|under|around|through|across)\s+the\s+$",
                         re.IGNORECASE)
@@ -204,9 +205,11 @@ class Reader:
     def _titles_with_year(self, text: str, tokens: list[_Token], reading: Reading) -> None:
         """'Title (Year)': the longest run of words before the year that names a catalog film
         of that year (a stated year picks the remake and never links another year)."""
+        last_end = 0
         for m in YEAR_PAREN.finditer(text):
             year = int(m.group(1))
-            before = [t for t in tokens if t.end <= m.start()]
+            before = [t for t in tokens if last_end <= t.start and t.end <= m.start()]
+            last_end = m.end()  # "Jane (1915) Dawson City: Frozen Time (2016)": two titles
             before = before[-_MAX_TITLE_WORDS:]
             found: tuple[int, str] | None = None
             for n in range(len(before), 0, -1):
@@ -284,8 +287,7 @@ class Reader:
             if re.search(r"\w\s*:\s*((the|a|an)\s+)?$", text[:window[0].start], re.I):
                 continue  # "BearCity 2: The Proposal (2012)": the end of a longer title
             prev = [t for t in before if t.end <= window[0].start][-1:]
-            if prev and prev[0].capital and prev[0].text.lower() not in lx.COMMON_WORDS | \
-                    _SMALL_WORDS and not re.search(r"[.!?,;]\s*$", text[:window[0].start]):
+            if prev and prev[0].capital and _inside_capitals(text, prev[0], window[0]):
                 continue  # "Full Metal Village (2006)" is no The Village (2004)
             ids = self.linker._titles.get(normalize_title(text[window[0].start:window[-1].end]))
             if ids and len(ids) == 1 and items[ids[0]].year and \
@@ -405,8 +407,10 @@ class Reader:
 
     def _partial_titles(self, text: str, tokens: list[_Token], reading: Reading) -> None:
         """A rare capitalised word that only one film's title holds ("I loved Shawshank")."""
-        for tok in tokens:
+        for n, tok in enumerate(tokens):
             key = normalize_title(tok.text)
+            if n and tokens[n - 1].capital and _inside_capitals(text, tokens[n - 1], tok):
+                continue  # "Five Dances" (unknown) is no Dances with Wolves
             cued = not tok.capital and len(key) >= 7 and bool(
                 _TASTE_BEFORE.search(text[:tok.start]))  # "i loved shawshank"
             if (len(key) < 6 or not (tok.capital or cued) or key in lx.COMMON_WORDS
@@ -559,7 +563,7 @@ class Reader:
 
     # ---- labels, intent, keywords ----------------------------------------------------------
     def _label(self, text: str, reading: Reading, context: list[str]) -> None:
-        reaction = _reaction(rnames.without_person_clauses(text, reading, _clause))
+        reaction = _reaction(rnames.without_person_clauses(text, reading, _clause, context))
         reading.reaction = reaction
         reading.reaction_plural = bool(re.search(r"\b(them|those|both|all|these|they)\b", text,
                                                  re.IGNORECASE))
@@ -689,6 +693,8 @@ class Reader:
             low = tok.text.lower()
             free = self._free(reading, tok.start, tok.end)
             sentence_start = i == 0 or text[:tok.start].rstrip()[-1:] in ".!?"
+            if sentence_start and runs[-1]:
+                runs.append([])  # "never seen Five Dances. I'll look": a run ends with its sentence
             if free and tok.capital and low != "i" and not tok.text.isdigit() and not (
                     sentence_start and (low in lx.COMMON_WORDS or lx.ASK_WORDS.match(low))) \
                     and not lx.GREETINGS.match(low):
@@ -767,6 +773,12 @@ def _sentence(text: str, start: int, end: int) -> str:
     rights = [i for i in (text.find(c, end) for c in ".!?") if i >= 0]
     right = min(rights) + 1 if rights else len(text)
     return text[left:right]
+
+
+def _inside_capitals(text: str, prev: _Token, tok: _Token) -> bool:
+    """`tok` continues a capitalised name that `prev` starts within one sentence."""
+    return prev.text.lower() not in lx.COMMON_WORDS | _SMALL_WORDS and not re.search(
+        r"[.!?,;:]\s*$", text[:tok.start])
 
 
 def _reaction(text: str) -> Label | None:

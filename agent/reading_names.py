@@ -316,18 +316,22 @@ def titles_too(reader: Reader, text: str, tokens: list[_Token], reading: Reading
 
 
 def without_person_clauses(text: str, reading: Reading,
-                           clause: Callable[[str, int, int], tuple[int, int]]) -> str:
+                           clause: Callable[[str, int, int], tuple[int, int]],
+                           context: list[str] | None = None) -> str:
     """The message without the clauses that judge a person ("Will Ferrell is one of my
-    favourite actors"): a whole-message reaction to the suggestion is read from the rest."""
-    spans = sorted((s for s in reading.spans if s.kind == "person" and s.end > s.start),
-                   key=lambda s: s.start)
+    favourite actors") or a film of its own, not one in `context` ("I have already seen
+    Monster-in-Law (2005)"): a whole-message reaction to the suggestion is read from the rest."""
+    own = set(context or [])
+    spans = sorted((s for s in reading.spans if s.end > s.start and (
+        s.kind == "person" or (context is not None and s.kind == "title" and s.value not in own))),
+        key=lambda s: s.start)
     if not spans:
         return text
     out, last = [], 0
     for span in spans:
         a, b = clause(text, span.start, span.end)
-        if re.search(r"\b(it|that|this|that one|this one|that movie|the movie)\b", text[a:b],
-                     re.IGNORECASE):
+        if re.search(r"\b(it|that|this|that one|this one|that movie|the movie|those|these|"
+                     r"both|them)\b", text[a:b], re.IGNORECASE):
             continue  # "Russel Crowe is great in it" judges the film too
         if a >= last:
             out.append(text[last:a])

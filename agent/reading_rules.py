@@ -52,9 +52,12 @@ INTEREST_ANYWHERE = re.compile(
     r"(will|i'?ll|ill) (need to|have to|got to) (find|get|rent|watch|see|check)|"
     r"(will|i'?ll|ill) look into (it|that|them))\b", re.IGNORECASE)
 """Interest that needs no 'but' before it: "haven't seen it, heard a lot of great things"."""
-_INTEREST_NEXT = re.compile(r"^[^.!?]*[.!?]+\s*((maybe|perhaps) )?(i (really |definitely )?"
-                            r"(should|need to|want to|have to|must|will|'?ll)\b|"
-                            r"(it|that) (looks|sounds) (good|great|interesting))", re.IGNORECASE)
+_INTEREST_NEXT = re.compile(r"^([^.!?]*[.!?]+)?\s*((maybe|perhaps|so|but) )?(i(?:'| )(?:really |"
+                            r"definitely )?(should|need to|want to|have to|must|will|ll)\b"
+                            r"(?! (never|not)\b)|(it|that) (looks|sounds) (good|great|"
+                            r"interesting))", re.IGNORECASE)
+"""Interest in the next sentence, or right after the title ("I did not see John Wick (2014)
+I'll have to check that one out"); never "I will never watch it"."""
 
 
 def interest_next(text: str, end: int) -> bool:

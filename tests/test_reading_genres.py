@@ -44,9 +44,23 @@ def test_inflections_of_lexicon_words_count_in_a_wish() -> None:
     ("a movie the whole fam can enjoy", "genre:family"),
     ("i need a movie that'll wreck me emotionally", "genre:drama"),
     ("something that keeps me on the edge of my couch", "genre:thriller"),
+    ("need something that'll make me crack up", "genre:comedy"),
+    ("what would cheer me up? rough day", "genre:comedy"),
+    ("horses, saloons and shootouts", "genre:western"),
+    ("one where they randomly break into song", "genre:musical"),
+    ("a big journey thru space to other planets", "genre:sci-fi"),
+    ("swords and sorcery stuff", "genre:fantasy"),
+    ("something about a real rock band, their life story", "genre:music"),
+    ("real footage about animals in the wild", "genre:documentary"),
 ])
+
 def test_everyday_moods_reach_their_genre(reader: Reader, text: str, genre: str) -> None:
     assert (genre, "liked") in _genres(reader.read(text))
+
+
+def test_a_genre_refused_by_the_words_after_it(reader: Reader) -> None:
+    assert _genres(reader.read("musicals make me cringe")) == [("genre:musical", "disliked")]
+    assert _genres(reader.read("nah, horror isnt my thing")) == [("genre:horror", "disliked")]
 
 
 @pytest.mark.parametrize("text", [
@@ -106,6 +120,8 @@ def test_a_lower_case_remake_the_catalog_lacks_is_unknown(reader: Reader) -> Non
     ("I need some good recommendations I didn't really like that one", "disliked"),
     ("a good movie for my kids?", None),  # asks; judges nothing
     ("Good movies from the 90s please", None),
+    ("yes thats awesomely funny", "liked"),
+    ("My name is Brian, so I will look into that movie", "liked"),
 ])
 def test_whole_message_reactions(text: str, label: str | None) -> None:
     assert _reaction(text) == label

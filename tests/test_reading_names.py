@@ -338,3 +338,30 @@ def test_the_others_are_the_suggestions_the_message_does_not_name(reader: Reader
         ("Alien (1979)", "seen"), ("Aliens (1986)", "unseen"), ("Predator (1987)", "unseen")]
     # no suggestions in context: "The Others" stays the film
     assert _titles(reader, reader.read("I loved The Others (2001)")) == ["The Others (2001)"]
+
+
+def test_two_titles_with_years_in_a_row_stay_apart(reader: Reader) -> None:
+    read = reader.read("Have you seen Jane (1915) Dawson City: Frozen Time (2016)", role="assistant")
+    assert _titles(reader, read) == []  # neither is in the catalog; "Frozen" is no Frozen (2013)
+    assert read.unknown == ["Jane (1915)", "Dawson City: Frozen Time (2016)"]
+
+
+def test_interest_right_after_an_unseen_title_is_liked(reader: Reader) -> None:
+    wick = reader.linker.link_title("John Wick (2014)")
+    read = reader.read("I did not see John Wick (2014) I'll have to check that one out.",
+                       context_items=[wick])
+    assert [(s.value, s.label) for s in read.of_kind("title")] == [(wick, "liked")]
+    never = reader.read("I have not seen John Wick (2014) and I will never watch it",
+                        context_items=[wick])
+    assert [s.label for s in never.of_kind("title")] == ["unseen"]
+
+
+def test_a_reaction_about_films_of_its_own_is_not_about_the_suggestion(reader: Reader) -> None:
+    holiday = reader.linker.link_title("The Holiday (2006)")
+    read = reader.read("I have already seen Monster-in-Law (2005) and Not Another Happy Ending "
+                       "(2013)", context_items=[holiday])
+    assert read.reaction is None
+    both = reader.read("I loved both of those movies and Indiana Jones movies were great.",
+                       context_items=[holiday])
+    assert both.reaction == "liked"  # "those" are the suggestions
+    assert reader.read("I loved Five Dances. It was great").unknown == ["Five Dances"]
