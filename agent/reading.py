@@ -412,7 +412,9 @@ class Reader:
             if n and tokens[n - 1].capital and _inside_capitals(text, tokens[n - 1], tok):
                 continue  # "Five Dances" (unknown) is no Dances with Wolves
             cued = not tok.capital and len(key) >= 7 and bool(
-                _TASTE_BEFORE.search(text[:tok.start]))  # "i loved shawshank"
+                _TASTE_BEFORE.search(text[:tok.start])) and bool(re.match(
+                    r"\s*($|[.!?,;]|(and|too|so|a lot|the most)\b)", text[tok.end:],
+                    re.IGNORECASE))  # "i loved shawshank", not "i like cinematography of"
             if (len(key) < 6 or not (tok.capital or cued) or key in lx.COMMON_WORDS
                     or key in lx.GENRE_WORDS
                     or key in lx.CALENDAR_WORDS

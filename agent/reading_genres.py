@@ -22,8 +22,9 @@ CHILD_AGE = re.compile(r"\b(?:my|our|his|her|a)\s+(?P<age>\d{1,2}|one|two|three|
                        r"seven|eight|nine|ten|eleven|twelve)[\s-]*(?:yr|yrs|year|years)?[\s-]*"
                        r"olds?\b", re.IGNORECASE)
 """'my 6 yr old', 'our five-year-old': a child (twelve or younger) is watching."""
-_ABOUT_YOU = re.compile(r"\b(you|ur|u|you'?re|youre|you are|u r)\s+((so|really|very|pretty|"
-                        r"kinda|too)\s+)?$", re.IGNORECASE)
+_ABOUT_YOU = re.compile(r"\b(you|ur|u|you'?re|youre|you are|u r|are you|r u)\s+((so|really|"
+                        r"very|pretty|kinda|too|a|an)\s+)*$", re.IGNORECASE)
+"""'haha ur funny', 'are you a real person': the words describe the one they talk to."""
 _AGE_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten "
                                          "eleven twelve".split())}
 _SUFFIXES = (("iest", "y"), ("ier", "y"), ("ied", "y"), ("ies", "y"), ("ing", ""), ("ed", ""),

@@ -70,6 +70,7 @@ def test_a_genre_refused_by_the_words_after_it(reader: Reader) -> None:
     "Love Disney.",  # a studio: a tag, no genre and no person
     "Yeah that one is good, not very funny though",  # "very funny" is a tag; it describes
     "haha ur funny",  # about the one they talk to
+    "are you a real person or a robot lol",
 ])
 def test_no_genre_where_none_is_asked_for(reader: Reader, text: str) -> None:
     reading = reader.read(text)

@@ -313,6 +313,8 @@ def test_w_for_with_and_lower_case_title_words_after_a_taste_verb(reader: Reader
     assert _people(reader.read("got anything w keanu?")) == ["Keanu Reeves"]
     assert _titles(reader, reader.read("i loved shawshank")) == ["The Shawshank Redemption (1994)"]
     assert _titles(reader, reader.read("the shawshank prison was cold")) == []
+    assert _titles(reader, reader.read("I like cinematography of the film Star Wars")) == [
+        "Star Wars: Episode IV - A New Hope (1977)"]  # no Visions of Light: ... Cinematography
 
 
 def test_the_end_of_an_unknown_title_names_no_other_film(reader: Reader) -> None:
