@@ -518,8 +518,9 @@ class Reader:
                 text[tok.end:].lower().startswith((" of ", " and the ")) or \
                 bool(re.match(r"\s+\d", text[tok.end:]))
             asked = slot == "person" and len(tokens) <= 3
-            whose = not tok.capital and not common and len(key) >= 5 and not self._lookup(key) \
-                and rules.lower_surname_ok(text, tok.start, tok.end)
+            whose = not tok.capital and not common and len(key) >= 5 and (
+                not self._lookup(key) or rules.names_whose_films(text, tok.end)) \
+                and rules.lower_surname_ok(text, tok.start, tok.end)  # "hitchcock movies"
             if (tok.capital and not common and (not sentence_start or len(tokens) <= 3)) or asked \
                     or whose:
                 reading.spans.append(Span("person", tok.text, tok.start, tok.end,

@@ -41,6 +41,8 @@ NICKNAMES: dict[str, str] = {
     "j lo": "Jennifer Lopez", "scarjo": "Scarlett Johansson", "the duke": "John Wayne",
     "sly": "Sylvester Stallone", "leo": "Leonardo DiCaprio", "bobby de niro": "Robert De Niro",
     "the governator": "Arnold Schwarzenegger", "sam jackson": "Samuel L. Jackson",
+    "jlaw": "Jennifer Lawrence", "j law": "Jennifer Lawrence", "sly stallone": "Sylvester Stallone",
+    "leo dicaprio": "Leonardo DiCaprio", "arnie schwarzenegger": "Arnold Schwarzenegger",
 }
 """Nicknames and short names people use for well-known actors (checked against the catalog)."""
 _NICK_NEEDS_CUE = frozenset({"the rock", "the duke", "sly", "leo", "arnold"})

@@ -35,7 +35,7 @@ PRONOUNS = frozenset(_PRONOUNS)
 """Words that refer, never name a film by themselves."""
 _SURNAME_LOWER_AFTER = re.compile(r"^(['’]s)?\s+(movies|films|flicks|stuff|work|ones|"
                                   r"(is|was) (a |an |the )?(genius|legend|master|goat|best|"
-                                  r"my favou?rite))\b", re.IGNORECASE)
+                                  r"my (fav|fave|favou?rite)))\b", re.IGNORECASE)
 _SURNAME_LOWER_BEFORE = re.compile(r"\b(by|with|w/?|starring|directed by|from|fan of)\s*$",
                                    re.IGNORECASE)
 INTEREST_AFTER_UNSEEN = re.compile(
@@ -326,6 +326,11 @@ def modifies_next_noun(text: str, end: int) -> bool:
     word = m.group(1)
     return word not in lx.COMMON_WORDS and len(word) >= 3 and \
         word not in ("and", "the", "was", "is", "are", "were", "too", "so")
+
+
+def names_whose_films(text: str, end: int) -> bool:
+    """'hitchcock movies', "kubrick's films": the word before names who made them."""
+    return bool(_SURNAME_LOWER_AFTER.match(text[end:]))
 
 
 def lower_surname_ok(text: str, start: int, end: int) -> bool:

@@ -367,3 +367,19 @@ def test_a_reaction_about_films_of_its_own_is_not_about_the_suggestion(reader: R
                        context_items=[holiday])
     assert both.reaction == "liked"  # "those" are the suggestions
     assert reader.read("I loved Five Dances. It was great").unknown == ["Five Dances"]
+
+
+@pytest.mark.parametrize(("text", "person"), [
+    ("hitchcock movies", "Alfred Hitchcock"),  # Hitchcock (2012) is also a film
+    ("scorsese is my fav director", "Martin Scorsese"),
+    ("jlaw is so good", "Jennifer Lawrence"),
+    ("i'd watch anything with sly stallone", "Sylvester Stallone"),
+    ("i love leo dicaprio", "Leonardo DiCaprio"),
+])
+def test_short_names_and_whose_films(reader: Reader, text: str, person: str) -> None:
+    assert _people(reader.read(text)) == [person]
+
+
+def test_franchise_words_before_movies_stay_films(reader: Reader) -> None:
+    assert _people(reader.read("bond movies")) == []
+    assert _people(reader.read("harry potter movies")) == []
