@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 from rapidfuzz import fuzz, process
@@ -11,6 +12,7 @@ from agent import reading_genres as rgenres
 from agent import reading_names as rnames
 from agent import reading_rules as rules
 from agent.linking import EntityLinker
+from agent.mood_model import MoodModel
 from agent.span_scorer import SpanScorer
 from agent.spans import YEAR_PAREN, _Token
 from agent.spans import Label as Label
@@ -18,6 +20,8 @@ from agent.spans import Reading as Reading
 from agent.spans import Span as Span
 from agent.spans import SpanKind as SpanKind
 from catalog.text import normalize_title
+
+log = logging.getLogger(__name__)
 
 LABELS: tuple[str, ...] = ("liked", "disliked", "seen", "neutral")
 """Labels the LLM may choose for a span."""
@@ -108,6 +112,8 @@ class Reader:
         """Item id -> its index keys (built on first use by the context rule)."""
         self.scorer: SpanScorer | None = SpanScorer.load() if use_scorer else None
         """The learned second look at titles the rules passed over (None: rules only)."""
+        self.mood: MoodModel | None = MoodModel.load() if use_scorer else None
+        """The learned mood -> genre model, asked where the lexicon finds no genre."""
 
     # ---- entry point -------------------------------------------------------------------
     def read(self, text: str, *, role: str = "user", context_items: list[str] | None = None,
@@ -166,12 +172,23 @@ class Reader:
             self._answer(text, question, reading, context_items or [], slot)
         elif reading.reaction is None and context_items and rules.answered_seen(text, question):
             reading.reaction = "seen"  # "Yes. Not a big fan of Will Ferrell" to "seen Anchorman?"
-
+        if self.mood is not None:
+            self._moods(text, reading)
         self._intent(text, reading, context_items or [])
         self._loose_capitals(text, tokens, reading)
         reading.keywords = self._keywords(tokens, reading)
         reading.spans.sort(key=lambda s: s.start)
         return reading
+
+    def _moods(self, text: str, reading: Reading) -> None:
+        """Genres the mood model reads where the lexicon found none; without the embedding
+        model (missing or damaged) the reader goes on with the lexicon alone."""
+        assert self.mood is not None
+        try:
+            self.mood.add_genres(self.genres, text, reading)
+        except Exception as exc:  # noqa: BLE001 - any failure of the model only loses moods
+            log.warning("mood model switched off (%s)", exc)
+            self.mood = None
 
     # ---- titles ------------------------------------------------------------------------
     def _free(self, reading: Reading, start: int, end: int) -> bool:
