@@ -45,6 +45,15 @@ def eligible(text: str, gate: str) -> bool:
     return gate == "wish-or-movies" and bool(MOVIE_CONTEXT.search(text))
 
 
+def mood_tag(reading: Reading) -> bool:
+    """True when the rules read a genre word as part of a tag ("not very funny though"):
+    they judged the mood words already, as a description rather than a wish."""
+    from agent.lexicon import GENRE_WORDS
+
+    return any(s.kind == "tag" and any(w.strip(".,!?").lower() in GENRE_WORDS
+                                       for w in s.text.split()) for s in reading.spans)
+
+
 _STAND_INS = {"title": "that movie", "card": "that movie", "person": "that actor"}
 
 
@@ -138,7 +147,7 @@ class MoodModel:
         The spans are zero-width at the message start: they stand for the whole message, so
         no word is taken from the other rules. `embed` defaults to the shipped MiniLM."""
         found = {s.value for s in reading.spans if s.kind == "genre"}
-        if found or not text.strip() or not eligible(text, self.gate):
+        if found or mood_tag(reading) or not text.strip() or not eligible(text, self.gate):
             return
         if embed is None:
             from tools.engines.embeddings import embed as minilm

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from agent.mood_model import GATES, WEIGHTS, MoodModel, eligible, masked
+from agent.mood_model import GATES, WEIGHTS, MoodModel, eligible, masked, mood_tag
 from evaluation.span_scorer_train import fit
 from evaluation.understanding_eval import CATALOG, DEV_EXTRA, build_agent, dialogue_of, load_set, row_split
 
@@ -83,12 +83,13 @@ def out_of_fold(x: np.ndarray, y: np.ndarray, reject: np.ndarray, groups: list[s
 def combined(rows: list[dict[str, Any]], lexicon: list[dict[str, set[str]]], prob: np.ndarray,
              rej: np.ndarray, genres: list[str], t: float,
              gate: str = "none") -> list[dict[str, set[str]]]:
-    """What the reader would output: the lexicon's genres, or (where it found none and the
-    gate lets the model read the message) the model's genres at threshold t, labelled by the
+    """What the reader would output: the lexicon's genres, or (where it found no genre and
+    no tag, and the gate lets the model read the message) the model's genres at threshold t, labelled by the
     rejection head."""
     out = []
     for i, lex in enumerate(lexicon):
-        if lex["liked"] or lex["disliked"] or not eligible(rows[i]["text"], gate):
+        if lex["liked"] or lex["disliked"] or lex.get("tag") or \
+                not eligible(rows[i]["text"], gate):
             out.append(lex)
             continue
         picked = {g for j, g in enumerate(genres) if prob[i, j] >= t}
@@ -118,7 +119,8 @@ def lexicon_genres(rows: list[dict[str, Any]],
         reading = reader.read(r["text"])
         spans = [s for s in reading.spans if s.kind == "genre"]
         out.append({"liked": {s.value[6:] for s in spans if s.label != "disliked"},
-                    "disliked": {s.value[6:] for s in spans if s.label == "disliked"}})
+                    "disliked": {s.value[6:] for s in spans if s.label == "disliked"},
+                    "tag": {"yes"} if mood_tag(reading) else set()})
         texts.append(masked(r["text"], reading))
     return out, texts
 
@@ -135,15 +137,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", type=Path, default=Path("tests/data/understanding_set.jsonl"))
     parser.add_argument("--extra", type=Path, default=DEV_EXTRA)
     parser.add_argument("--no-dev", action="store_true", help="train on the written lines only")
-    parser.add_argument("--l2", type=float, nargs="+", default=[0.1, 0.3, 1.0])
+    parser.add_argument("--l2", type=float, nargs="+", default=[0.03],
+                        help="L2 penalties to report (the first one is fitted)")
     parser.add_argument("--threshold", type=float, default=0.5)
-    parser.add_argument("--gate", choices=GATES, default="wish")
+    parser.add_argument("--gate", choices=GATES, default="none")
+    parser.add_argument("--skip-ids", nargs="*", default=[], metavar="PREFIX",
+                        help="leave out dev rows whose id starts so (a batch kept held out)")
     parser.add_argument("--out", type=Path, default=WEIGHTS)
     parser.add_argument("--dry-run", action="store_true", help="report only, write nothing")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     written = [r for p in args.lines for r in load_lines(p)]
-    dev = [r for p in (args.set, args.extra) for r in load_set(p) if row_split(r) == "dev"]
+    dev = [r for p in (args.set, args.extra) for r in load_set(p) if row_split(r) == "dev"
+           and not r["id"].startswith(tuple(args.skip_ids) or ("\0",))]
     rows = written + dev
     trained = np.array([not args.no_dev or r["source"] == "written" for r in rows])
     settings = Settings().model_copy(update={"backend": "scripted"})
