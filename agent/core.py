@@ -11,6 +11,7 @@ from agent.backends.base import LLMBackend
 from agent.host import SessionState
 from agent.justify import warm_up
 from agent.linking import EntityLinker
+from agent.mood_model import warm_up_embeddings
 from agent.planner import PlanResult, planner_ranker, run_plan
 from agent.profile import UserProfile
 from agent.reading import Reader
@@ -89,6 +90,8 @@ class Agent:
         agent = cls(settings, catalog, backend, created.tools, store)
         agent.failed_tools = created.failed
         agent.ranker = planner_ranker(settings.ranker, cache, catalog)
+        if agent.reader.mood is not None:
+            warm_up_embeddings()  # the mood model's first message would wait for MiniLM
         return agent
 
     failed_tools: dict[str, str] = {}

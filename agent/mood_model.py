@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,21 @@ def eligible(text: str, gate: str) -> bool:
     if gate == "none" or len(text.split()) <= SHORT_WORDS or WANT_CUE.search(text):
         return True
     return gate == "wish-or-movies" and bool(MOVIE_CONTEXT.search(text))
+
+
+def warm_up_embeddings() -> threading.Thread:
+    """Load the embedding model in the background, so the first message the model reads
+    does not wait the seconds that loading takes; a failure is logged, not raised."""
+    def run() -> None:
+        try:
+            from tools.engines.embeddings import embed
+            embed(["warm up"])
+        except Exception as exc:  # noqa: BLE001 - the reader reports it again when used
+            log.warning("embedding model not warmed: %s", exc)
+
+    thread = threading.Thread(target=run, name="convrec-warm-embeddings", daemon=True)
+    thread.start()
+    return thread
 
 
 def mood_tag(reading: Reading) -> bool:
