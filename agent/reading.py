@@ -13,6 +13,7 @@ from agent import reading_names as rnames
 from agent import reading_rules as rules
 from agent.linking import EntityLinker
 from agent.mood_model import MoodModel
+from agent.reaction_model import ReactionModel
 from agent.span_scorer import SpanScorer
 from agent.spans import YEAR_PAREN, _Token
 from agent.spans import Label as Label
@@ -114,6 +115,8 @@ class Reader:
         """The learned second look at titles the rules passed over (None: rules only)."""
         self.mood: MoodModel | None = MoodModel.load() if use_scorer else None
         """The learned mood -> genre model, asked where the lexicon finds no genre."""
+        self.reactions: ReactionModel | None = ReactionModel.load() if use_scorer else None
+        """The learned reaction reader, asked where the rules read no reaction to a suggestion."""
 
     # ---- entry point -------------------------------------------------------------------
     def read(self, text: str, *, role: str = "user", context_items: list[str] | None = None,
@@ -172,6 +175,8 @@ class Reader:
             self._answer(text, question, reading, context_items or [], slot)
         elif reading.reaction is None and context_items and rules.answered_seen(text, question):
             reading.reaction = "seen"  # "Yes. Not a big fan of Will Ferrell" to "seen Anchorman?"
+        if self.reactions is not None and reading.reaction is None and context_items:
+            self._reactions(reading, context_items)
         if self.mood is not None:
             self._moods(text, reading)
         self._intent(text, reading, context_items or [])
@@ -189,6 +194,16 @@ class Reader:
         except Exception as exc:  # noqa: BLE001 - any failure of the model only loses moods
             log.warning("mood model switched off (%s)", exc)
             self.mood = None
+
+    def _reactions(self, reading: Reading, context_items: list[str]) -> None:
+        """The reaction the learned model reads where the rules read none; without the
+        embedding model the reader goes on with the rules alone."""
+        assert self.reactions is not None
+        try:
+            self.reactions.react(reading, context_items)
+        except Exception as exc:  # noqa: BLE001 - any failure of the model only loses reactions
+            log.warning("reaction model switched off (%s)", exc)
+            self.reactions = None
 
     # ---- titles ------------------------------------------------------------------------
     def _free(self, reading: Reading, start: int, end: int) -> bool:
@@ -537,7 +552,8 @@ class Reader:
             asked = slot == "person" and len(tokens) <= 3
             whose = not tok.capital and not common and len(key) >= 5 and (
                 not self._lookup(key) or rules.names_whose_films(text, tok.end)) \
-                and rules.lower_surname_ok(text, tok.start, tok.end)  # "hitchcock movies"
+                and (rules.lower_surname_ok(text, tok.start, tok.end)  # "hitchcock movies"
+                     or rules.rare_surname(key))  # "kubrick fan here"
             if (tok.capital and not common and (not sentence_start or len(tokens) <= 3)) or asked \
                     or whose:
                 reading.spans.append(Span("person", tok.text, tok.start, tok.end,
@@ -585,8 +601,9 @@ class Reader:
     def _label(self, text: str, reading: Reading, context: list[str]) -> None:
         reaction = _reaction(rnames.without_person_clauses(text, reading, _clause, context))
         reading.reaction = reaction
-        reading.reaction_plural = bool(re.search(r"\b(them|those|both|all|these|they)\b", text,
-                                                 re.IGNORECASE))
+        reading.reaction_plural = bool(re.search(r"\b(them|those|both|all|these|they|"
+                                                 r"(suggestions|picks|recommendations|recs)\b(?! for)"
+                                                 r")\b", text, re.IGNORECASE))
         for span in reading.spans:
             if span.label == "neutral":
                 continue
