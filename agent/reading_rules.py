@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from typing import TYPE_CHECKING, Any
@@ -338,6 +339,27 @@ def lower_surname_ok(text: str, start: int, end: int) -> bool:
     "spielberg's films", "something by kubrick")."""
     return bool(_SURNAME_LOWER_AFTER.match(text[end:]) or _SURNAME_LOWER_BEFORE.search(
         text[:start]) or re.match(r"['’]s\b", text[end:]))
+
+
+@functools.lru_cache(maxsize=1)
+def _wordpieces() -> frozenset[str]:
+    """The whole words of the shipped MiniLM's vocabulary (30k common English words and
+    names); empty when the model package is missing."""
+    try:
+        from tools.engines.embeddings import default_model_dir
+
+        lines = (default_model_dir() / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    except Exception as exc:  # noqa: BLE001 - without the list only cued surnames are read
+        log.warning("no word list for lower-case surnames (%s)", exc)
+        return frozenset()
+    return frozenset(w for w in lines if w.isalpha())
+
+
+def rare_surname(key: str) -> bool:
+    """A lower-case surname no common word spells ("kubrick", "villeneuve", "hanks", not
+    "close", "stone" or "white"): it names the person without a cue."""
+    words = _wordpieces()
+    return bool(words) and len(key) >= 5 and key.isalpha() and key not in words
 
 
 def answered_seen(text: str, question: str) -> bool:

@@ -380,6 +380,19 @@ def test_short_names_and_whose_films(reader: Reader, text: str, person: str) -> 
     assert _people(reader.read(text)) == [person]
 
 
+@pytest.mark.parametrize(("text", "people"), [
+    ("kubrick fan here", ["Stanley Kubrick"]),
+    ("villeneuve or fincher, im easy", ["David Fincher", "Denis Villeneuve"]),
+    ("i'll watch literally anything hanks is in", ["Tom Hanks"]),
+    ("old black and white classics", []),  # surnames that are everyday words need a cue
+    ("it was filmed close to where I live", []),
+    ("a christmas tradition in my house", []),
+])
+def test_lower_case_surnames_no_common_word_spells(reader: Reader, text: str,
+                                                   people: list[str]) -> None:
+    assert sorted(_people(reader.read(text))) == people
+
+
 def test_franchise_words_before_movies_stay_films(reader: Reader) -> None:
     assert _people(reader.read("bond movies")) == []
     assert _people(reader.read("harry potter movies")) == []
