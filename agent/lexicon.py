@@ -145,6 +145,7 @@ POSITIVE_CUES = re.compile(
 SEEN_CUES = re.compile(r"\b(seen|saw|watched|have watched|already seen)\b", re.IGNORECASE)
 UNSEEN_CUES = re.compile(r"\b(haven'?t|havent|have not|never|not|didn'?t|did not|"
                          r"don'?t think i)\b(\s+\w+){0,2}?\s+(seen|watched|saw|see)\b"
+                         r"|\b(never|haven'?t|havent|have not|not)\s+(even\s+|yet\s+)?heard\s+of\b"
                          r"|^\W*(no,?\s+)?(not yet|i (didn'?t|haven'?t|have not))\b"
                          r"(?!\s+(like|love|enjoy|care|mind|think|really|find|get|hate)\b)",
                          re.IGNORECASE)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from agent.lexicon import CHITCHAT
+from agent.lexicon import CHITCHAT, REACT_UNSEEN
 from agent.mood_model import _pack, _unpack
 from agent.spans import Label, Reading
 
@@ -55,6 +55,11 @@ def masked(text: str, reading: Reading, context_items: Sequence[str]) -> str:
     return _THANKS.sub("", "".join(out) + text[last:]).strip()
 
 
+_GLAD = re.compile(r"^\W*(oh\s+|ooh\s+|wow\s+)?(nice|cool|great|awesome|sweet|perfect|"
+                   r"interesting|sounds (good|great|fun|interesting))\b", re.IGNORECASE)
+"""A glad first word: the model still reads "nice! i never saw it" (interest)."""
+
+
 def asked(reading: Reading, context_items: Sequence[str]) -> bool:
     """True when the model is to read the message: something was just suggested, the rules
     read no reaction, no span names or points at a suggestion (the rules judged it), and the
@@ -62,6 +67,8 @@ def asked(reading: Reading, context_items: Sequence[str]) -> bool:
     Small talk left after the thanks ("ok", "cool") and a new wish are no verdict."""
     if not context_items or reading.reaction is not None:
         return False
+    if REACT_UNSEEN.search(reading.text) and not _GLAD.match(reading.text):
+        return False  # "Haven't seen that one. What's it about?" (not "nice! i never saw it")
     if any(s.kind == "card" or (s.kind == "title" and s.value in context_items)
            or (s.kind != "card" and s.label in ("liked", "disliked", "seen"))
            for s in reading.spans):

@@ -54,6 +54,8 @@ _REJECTED_AFTER = re.compile(r"^\W*(movies?\W+|films?\W+)?(isn'?t|isnt|is not|ar
 _PLACE_THE = re.compile(r"\b(all|on|in|at|into|from|over|under|around|through|across)\s+the\s+$",
                         re.IGNORECASE)
 """'all the others', 'on the radio': a lower-case word after these is a noun, not a title."""
+_INNER_APOSTROPHE = re.compile(r"(?<=[A-Za-z])[’‘`´](?=[A-Za-z])")
+"""A typographic apostrophe inside a word ("Haven’t", "Schindler’s"): read as "'"."""
 _QUOTED = re.compile(r"[\"“”‘’«»]([^\"“”«»]{2,80})[\"“”’«»]")
 _MAX_TITLE_WORDS = 10
 _INTERJECTIONS = {"eh", "oh", "ah", "uh", "um", "umm", "hmm", "hm", "meh", "lol", "yeah", "ok",
@@ -135,6 +137,7 @@ class Reader:
             context_people: People ("person:Name") the other side just named: "I love
                 him" is about the one of them.
         """
+        text = _INNER_APOSTROPHE.sub("'", text)  # same length: spans still point into it
         reading = Reading(text=text)
         tokens = tokenize(text)
         self._titles_with_year(text, tokens, reading)
@@ -160,6 +163,7 @@ class Reader:
         rnames.compact_titles(self, text, tokens, reading)
         rnames.surname_typos(self, text, tokens, reading)
         rnames.one_word_typos(self, text, tokens, reading)
+        rnames.rare_word_titles(self, text, tokens, reading)
         self._partial_titles(text, tokens, reading)
         rules.listed_titles(self, text, tokens, reading)
         rnames.titles_too(self, text, tokens, reading)

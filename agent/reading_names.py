@@ -48,10 +48,14 @@ NICKNAMES: dict[str, str] = {
 _NICK_NEEDS_CUE = frozenset({"the rock", "the duke", "sly", "leo", "arnold"})
 """Nicknames that are also titles or words: a person only after 'with', 'starring', ... or
 before "'s" / 'movies' / 'in it'."""
-_NICK_BEFORE = re.compile(r"\b(with|starring|stars|featuring)\s+$", re.IGNORECASE)
+_NICK_BEFORE = re.compile(r"\b(with|starring|stars|featuring|fan of( both)?)\s+$", re.IGNORECASE)
 _NICK_AFTER = re.compile(r"^(['’]s\s+(movies|films|flicks|stuff)|\s+in it|\s+(was|is)\s+((so|really)"
                          r"\s+)?(great|good|amazing|awesome|brilliant|fantastic|the best))\b",
                          re.IGNORECASE)
+_NICK_PERSON_AFTER = re.compile(r"^\s+(is|was|has been)\s+(\w+\s+){0,3}?(actor|actress|guy|dude|"
+                                r"becoming|hilarious|funny|so funny|underrated|overrated)\b",
+                                re.IGNORECASE)
+"""After a nickname, words said of a person: "the rock is a good actor", "is becoming a star"."""
 NAME_BEFORE = re.compile(r"\b(with|w/?|starring|stars|featuring|by|directed by|fan of)\s*$",
                          re.IGNORECASE)
 """Before a lower-case or misspelt name: who is in it or who made it ('with denzel')."""
@@ -155,18 +159,38 @@ def nicknames(reader: Reader, text: str, reading: Reading) -> None:
         if normalize_title(name) not in people:
             continue
         pattern = re.escape(nick).replace(r"\ ", r"[\s.\-]?")  # "j lo", "J.Lo", "j-lo"
-        for m in re.finditer(r"(?<![\w'’])" + pattern + r"(?![\w-])", text, re.IGNORECASE):
+        for m in re.finditer(r"(?<![\w'’])" + pattern + r"(s(?=\s+(movies|films|flicks)))?(?![\w-])",
+                             text, re.IGNORECASE):  # "arnolds movies"
             if not reader._free(reading, m.start(), m.end()):
                 continue
-            if nick in _NICK_NEEDS_CUE and not (_NICK_BEFORE.search(text[:m.start()])
-                                                or _NICK_AFTER.match(text[m.end():])):
+            films_after = bool(m.group(0).lower().endswith("s") and not nick.endswith("s")
+                               ) or bool(_NICK_AFTER.match(text[m.end():]))
+            if nick in _NICK_NEEDS_CUE and not (
+                    _NICK_BEFORE.search(text[:m.start()]) or films_after
+                    or _NICK_PERSON_AFTER.match(text[m.end():])
+                    or _next_to_person(reader, text, m.start(), m.end())):
                 continue
-            if nick in ("leo", "sly", "arnold") and not m.group(0)[0].isupper():
+            if nick in ("leo", "sly", "arnold") and not (m.group(0)[0].isupper() or films_after):
                 continue
             if re.match(r"\s+[A-Z][a-z]", text[m.end():]):
                 continue  # "Leo Varadkar", "Arnold Palmer": a full name is read elsewhere
             reading.spans.append(Span("person", m.group(0), m.start(), m.end(),
                                       f"person:{people[normalize_title(name)]}"))
+
+
+def _next_to_person(reader: Reader, text: str, start: int, end: int) -> bool:
+    """'kevin hart and the rock', 'the Rock or Jason Statham': a nickname listed beside a
+    person's full name (written in any case) is that person too."""
+    before = re.search(r"((?:[\w.'’-]+\s+){1,2})?[\w.'’-]+\s+(and|&|or)\s+$", text[:start])
+    after = re.match(r"^\s+(and|&|or)\s+([\w.'’-]+(?:\s+[\w.'’-]+){1,2})", text[end:])
+    keys = []
+    if before:
+        words = text[before.start():start].split()[:-1]
+        keys += [" ".join(words[-2:]), " ".join(words[-3:])]
+    if after:
+        words = after.group(2).split()
+        keys += [" ".join(words[:2]), " ".join(words[:3])]
+    return any(len(k.split()) >= 2 and reader._is_person_key(normalize_title(k)) for k in keys)
 
 
 def fuzzy_people(reader: Reader, text: str, tokens: list[_Token], reading: Reading) -> None:
@@ -275,6 +299,31 @@ def one_word_typos(reader: Reader, text: str, tokens: list[_Token], reading: Rea
                 reading.spans.append(Span("title", tok.text, tok.start, tok.end, item_id))
 
 
+def rare_word_titles(reader: Reader, text: str, tokens: list[_Token], reading: Reading) -> None:
+    """'goonies never gets old', 'shawshank is the best', 'i liked the increidbles': a
+    lower-case word no common English word spells that is a one-word title, the rare word of
+    only one title, or one typo from a one-word title no common word spells, names that film
+    without a cue."""
+    keys = [k for k in _one_word_keys(reader) if rules.rare_surname(k)]
+    for tok in tokens:
+        key = normalize_title(tok.text)
+        if tok.capital or len(key) < 6 or not rules.rare_word(key) or \
+                re.search(r"\b(a|an|i|we|you|they|to)\s+$", text[:tok.start], re.I) or \
+                key in lx.COMMON_WORDS or key in lx.GENRE_WORDS or key in reader.tags or \
+                _is_name_word(reader, key) or not reader._free(reading, tok.start, tok.end) or \
+                re.match(r"\s+(movies|films|flicks|ones|shows|stuff|type)\b", text[tok.end:], re.I):
+            continue
+        ids = reader._lookup(key) or sorted(set(reader._word_index().get(key, [])))
+        if len(ids) > 1 and not reader._lookup(key):
+            continue  # a rare word several titles hold names none of them
+        if not ids:
+            hit = process.extractOne(key, keys, scorer=fuzz.ratio, score_cutoff=88)
+            ids = reader._lookup(hit[0]) if hit else []
+        item_id = reader._pick(ids, None, strict=False) if ids else None
+        if item_id:
+            reading.spans.append(Span("title", tok.text, tok.start, tok.end, item_id))
+
+
 def _one_word_keys(reader: Reader) -> list[str]:
     """One-word main-title keys of seven letters or more (built once per reader)."""
     cached: list[str] | None = getattr(reader, "_one_word_title_keys", None)
@@ -342,7 +391,7 @@ def without_person_clauses(text: str, reading: Reading,
 
 
 def short_first_names(reader: Reader, text: str, tokens: list[_Token], reading: Reading) -> None:
-    """'sam l jackson', 'leo dicaprio': a first name shortened, the rest of a well-known name
+    """'sam l jackson', 'leo dicaprio', 'sandy bullock': a first name shortened, the rest of a well-known name
     as written (initials included) name that person."""
     by_rest = _people_by_rest(reader)
     for n in (3, 2):
@@ -354,11 +403,20 @@ def short_first_names(reader: Reader, text: str, tokens: list[_Token], reading: 
                     not reader._free(reading, start, end):
                 continue
             names = [k for k in by_rest.get(" ".join(words[1:]), [])
-                     if k.split(" ", 1)[0].startswith(words[0]) and k.split(" ", 1)[0] != words[0]]
+                     if shortened(words[0], k.split(" ", 1)[0])]
             if names:
                 best = max(names, key=lambda k: reader.fame.get(reader.linker._people[k], 0))
                 reading.spans.append(Span("person", text[start:end], start, end,
                                           f"person:{reader.linker._people[best]}"))
+
+
+def shortened(short: str, first: str) -> bool:
+    """'leo' of 'leonardo', or a pet form sharing the first three letters ('sandy' of
+    'sandra', 'danny' of 'daniel')."""
+    if short == first:
+        return False
+    return first.startswith(short) or (short.endswith(("y", "ie")) and len(short) <= 6
+                                       and short[:3] == first[:3])
 
 
 def _people_by_rest(reader: Reader) -> dict[str, list[str]]:

@@ -362,6 +362,14 @@ def rare_surname(key: str) -> bool:
     return bool(words) and len(key) >= 5 and key.isalpha() and key not in words
 
 
+def rare_word(key: str) -> bool:
+    """A lower-case word that is no common word, nor the plural of one ("goonies",
+    "shawshank", not "clowns" or "roommates")."""
+    words = _wordpieces()
+    plural = key.endswith("s") and (key[:-1] in words or (key.endswith("es") and key[:-2] in words))
+    return rare_surname(key) and not plural
+
+
 def answered_seen(text: str, question: str) -> bool:
     """'yes ...' to "Have you seen X?" says the suggestion was seen, whatever else follows."""
     return bool(question and _HAVE_YOU_SEEN.search(question) and re.match(
