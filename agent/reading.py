@@ -61,6 +61,9 @@ _MAX_TITLE_WORDS = 10
 _INTERJECTIONS = {"eh", "oh", "ah", "uh", "um", "umm", "hmm", "hm", "meh", "lol", "yeah", "ok",
                   "okay", "well", "so", "wow", "ugh"}
 """A fuzzy title never starts with one of these ("eh its complicated" is no It's Complicated)."""
+_ADVERBS = frozenset({"absolutely", "definitely", "totally", "exactly", "seriously", "honestly",
+                      "obviously", "anyway", "anyways", "certainly", "surely", "actually"})
+"""One capitalised word people start a run-on sentence with ("Absolutely. I wanna ...")."""
 _OTHERS = re.compile(r"\b(the other (ones|two|three|films|movies|picks)|the others|the rest)\b",
                      re.IGNORECASE)
 _SMALL_WORDS = {"of", "the", "a", "an", "and", "in", "on", "to", "at", "for", "with", "from",
@@ -376,6 +379,12 @@ class Reader:
                 ids = self._lookup(key)
                 if not ids or not self._plausible_title(key, window, i, tokens, text, slot):
                     continue
+                lead = window[0].text.lower() if window[0].text.lower() in ("a", "an") else (
+                    tokens[i - 1].text.lower() if i and n == 1 else "")
+                if lead in ("a", "an") and len(key.split()) == 1 and not any(
+                        self.linker.catalog.items[x].title.lower().startswith(("a ", "an "))
+                        for x in ids if x in self.linker.catalog.items):
+                    continue  # "a Girls night in movie" is not The Girls
                 if strict and not self._named_by_other_side(key, window, i, text):
                     continue
                 item_id = self._pick(ids, None, strict=False)
@@ -432,10 +441,21 @@ class Reader:
                 return False  # "It was a great movie" says nothing of the film "It"
             return named or judged or (capital and not sentence_start and (len(words) >= 2 or cue))
         if capital:
-            return True
+            if len(words) == 1 and _inside_longer_run(text, window):
+                return False  # "Princess Protection Program" (unknown) names no "Princess"
+            return cue if len(words) == 1 and key in _ADVERBS else True  # "movies Absolutely."
+        if re.match(r"\s+(movies|films|flicks)\b", text[window[-1].end:], re.IGNORECASE) and \
+                not any(rules.rare_word(w) for w in words):
+            return False  # "haunted house movies" is a kind of film
         if len(words) == 1:
-            article = text[:window[0].start].lower().endswith(("the ", "first ", "original ")) \
-                and not _PLACE_THE.search(text[:window[0].start])
+            before = text[:window[0].start].lower()
+            article = (before.endswith("the ") or (before.endswith(("first ", "original "))
+                                                   and rules.rare_word(key))) \
+                and not _PLACE_THE.search(text[:window[0].start])  # "first contact with aliens"
+            if not rules.rare_word(key):  # an everyday word: "a thing about cars", "the killer"
+                cue = cue and not re.search(r"\babout\s+$", text[:window[0].start], re.I)
+                article = article and bool(re.match(r"\s*($|[.!?,;])", text[window[-1].end:])
+                                           or re.search(r"(^|[.!?]\s+)the\s+$", before))
             return cue or (len(key) >= 5 and (article or len(tokens) <= 3))
         rare = all(w not in lx.COMMON_WORDS for w in words) and not re.search(
             r"\b(for|with)\s+$", text[:window[0].start], re.IGNORECASE)  # "for grown ups"
@@ -451,7 +471,7 @@ class Reader:
                 _TASTE_BEFORE.search(text[:tok.start])) and bool(re.match(
                     r"\s*($|[.!?,;]|(and|too|so|a lot|the most)\b)", text[tok.end:],
                     re.IGNORECASE))  # "i loved shawshank", not "i like cinematography of"
-            if (len(key) < 6 or not (tok.capital or cued) or key in lx.COMMON_WORDS
+            if (len(key) < 6 or not (tok.capital or cued) or key in lx.COMMON_WORDS or key in _ADVERBS
                     or key in lx.GENRE_WORDS
                     or key in lx.CALENDAR_WORDS
                     or not self._free(reading, tok.start, tok.end) or key in self.surnames):
@@ -554,7 +574,10 @@ class Reader:
                 text[tok.end:].lower().startswith((" of ", " and the ")) or \
                 bool(re.match(r"\s+\d", text[tok.end:]))
             asked = slot == "person" and len(tokens) <= 3
-            whose = not tok.capital and not common and len(key) >= 5 and (
+            prev = tokens[i - 1].text if i else ""
+            compound = not rules.rare_surname(key) and prev.islower() and \
+                prev not in lx.COMMON_WORDS  # "haunted house movies"
+            whose = not tok.capital and not common and not compound and len(key) >= 5 and (
                 not self._lookup(key) or rules.names_whose_films(text, tok.end)) \
                 and (rules.lower_surname_ok(text, tok.start, tok.end)  # "hitchcock movies"
                      or rules.rare_surname(key))  # "kubrick fan here"
@@ -590,10 +613,12 @@ class Reader:
         suggestions in context the message does not name (in lower case "the others" is no
         film of that name)."""
         m = _OTHERS.search(text)
-        if not m or len(context) < 2:
+        if not m:
             return
         reading.spans = [s for s in reading.spans if not (
             s.kind == "title" and s.overlaps(m.start(), m.end()) and s.text.islower())]
+        if len(context) < 2:
+            return
         if any(s.overlaps(m.start(), m.end()) for s in reading.spans):
             return
         named = {s.value for s in reading.spans if s.kind in ("title", "card")}
@@ -814,6 +839,15 @@ def _sentence(text: str, start: int, end: int) -> str:
     rights = [i for i in (text.find(c, end) for c in ".!?") if i >= 0]
     right = min(rights) + 1 if rights else len(text)
     return text[left:right]
+
+
+def _inside_longer_run(text: str, window: list[_Token]) -> bool:
+    """The word sits in a run of three or more capitalised words mid-sentence ("Princess
+    Protection Program"): the run is the name, not the word."""
+    left = re.search(r"((?:[A-Z][\w'’]*\s+){1,4})$", text[:window[0].start])
+    right = re.match(r"^((?:\s+[A-Z][\w'’]*){1,4})", text[window[-1].end:])
+    words = (left.group(1).split() if left else []) + (right.group(1).split() if right else [])
+    return len([w for w in words if w.lower() not in _SMALL_WORDS and w != "I"]) >= 2
 
 
 def _inside_capitals(text: str, prev: _Token, tok: _Token) -> bool:
