@@ -137,7 +137,8 @@ NEGATIVE_CUES = re.compile(
     r"\b(not|no|nothing|never|without|don'?t|didn'?t|doesn'?t|do not|did not|hate[sd]?|"
     r"dislike[sd]?|can'?t stand|cannot stand|avoid|except|not a fan|not into|not big on|"
     r"isn'?t|wasn'?t|aren'?t|none|nor|neither|skip|sick of|tired of|boring|too scary|"
-    r"not really|stay away|anything but|other than)\b", re.IGNORECASE)
+    r"not really|stay away|anything but|other than|(could ?n'?t|could not) (really )?get into)\b",
+    re.IGNORECASE)
 POSITIVE_CUES = re.compile(
     r"\b(like[sd]?|love[sd]?|loving|enjoy(ed|s)?|favou?rites?|fan of|into|adore[sd]?|"
     r"great|good|awesome|amazing|best|want|wanna|mood for|looking for|similar to|such as|"

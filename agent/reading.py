@@ -34,15 +34,16 @@ _TASTE_BEFORE = re.compile(r"\b(like[sd]?|love[sd]?|seen|saw|watched|enjoyed|fav
                            r"(great|good|amazing|awesome|brilliant|fantastic|excellent|perfect) in|"
                            r"prefer|rather (watch|see)|"
                            r"fan of|about|called|rewatch(ed)?|(the|that|this) (movie|film)|"
-                           r"(movie|film) (is|was))\s+(the\s+)?$", re.IGNORECASE)
+                           r"(movie|film) (is|was)|(get|got|getting) into|hype (around|about|of|for)|"
+                           r"obsessed with)\s+(the\s+)?$", re.IGNORECASE)
 _NAMED_BEFORE = re.compile(r"\b((the|a|that) (movie|film)( called)?|called|titled)\s+$",
                            re.IGNORECASE)
 """'the movie get out': everyday words named as a film."""
 _TASTE_AFTER = re.compile(r"^\W*(is|was|are|were)\s+(my\s+)?((so|really|very|way|pretty|such|"
                           r"a|an|totally|kinda|just)\s+)*(favou?rite|great|good|awesome|amazing|"
                           r"the best|hilarious|brilliant|classic|overrated|underrated|terrible|"
-                          r"awful|boring|bad|too long|too slow|sick|amazing|perfect)\b",
-                          re.IGNORECASE)
+                          r"awful|boring|bad|too long|too slow|sick|amazing|perfect|better|worse|"
+                          r"peak)\b|^\W*(especially|in particular)\b", re.IGNORECASE)
 _JUDGED_INTENSE = re.compile(r"^\s+(is|was)\s+(so|really|very|super|pretty|such a)\s+[a-z]{4,}",
                              re.IGNORECASE)
 """'gone girl was so twisted': any word after an intensifier judges the words before it."""
