@@ -160,13 +160,14 @@ REACT_SEEN = re.compile(
     r"watched (it|that|this|them)|seen that one|seen the (first|second|third|last)|"
     r"(it|that) was (ok|okay|alright|fine|decent)|(they'?re|they are|they were|it'?s|it is) "
     r"(ok|okay|alright|fine|decent)|"
-    r"(seen|watched) (just |pretty much )?(about |almost )?(all|every)( of)?( the| them| those)?)\b",
+    r"(seen|watched|saw) (them )?(just |pretty much )?(about |almost )?(all|every|both)( of)?"
+    r"( the| them| those| these)?)\b",
     re.IGNORECASE)
 REACT_LIKED = re.compile(
     r"\b(sounds? (really |so |very |pretty |super )?(good|great|fun|interesting|intriguing|"
     r"awesome|perfect|cool|nice|amazing)|(been |was )?meaning to (see|watch)|"
     r"(love|like|enjoy)d? (both|all) (of )?(those|them|these|two|three|four|five)\b|"
-    r"(love|like|enjoy)d? both\b|(those|these) (are |were )?((really|so|very) )?(great|good|"
+    r"(love|like|enjoy)d? (them )?(both|all)\b(?! (the|of the|kinds?|sorts?|types?|genres?)\b)|(those|these) (are |were )?((really|so|very) )?(great|good|"
     r"awesome|amazing|fun|funny) (movies|films|ones|picks)|"
     r"(those|they|these|both) (are|were) "
     r"(both |all )?((really|so|very|pretty) )?(good|great|awesome|amazing|fun|funny)|"

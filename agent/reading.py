@@ -65,6 +65,10 @@ _INTERJECTIONS = {"eh", "oh", "ah", "uh", "um", "umm", "hmm", "hm", "meh", "lol"
 _ADVERBS = frozenset({"absolutely", "definitely", "totally", "exactly", "seriously", "honestly",
                       "obviously", "anyway", "anyways", "certainly", "surely", "actually"})
 """One capitalised word people start a run-on sentence with ("Absolutely. I wanna ...")."""
+_GROUP = re.compile(r"\b((both|all|either|each|neither) of (those|them|these|the (two|three))|"
+                    r"(seen|saw|watched|love|loved|like|liked|enjoyed) (them )?(both|all)( of them)?"
+                    r"(?! (the|of)\b))\b", re.IGNORECASE)
+"""'I have seen both', 'I love both of those': a reaction said of all the suggestions."""
 _OTHERS = re.compile(r"\b(the other (ones|two|three|films|movies|picks)|the others|the rest)\b",
                      re.IGNORECASE)
 _SMALL_WORDS = {"of", "the", "a", "an", "and", "in", "on", "to", "at", "for", "with", "from",
@@ -634,6 +638,7 @@ class Reader:
         reading.reaction_plural = bool(re.search(r"\b(them|those|both|all|these|they|"
                                                  r"(suggestions|picks|recommendations|recs)\b(?! for)"
                                                  r")\b", text, re.IGNORECASE))
+        reading.reaction_group = bool(reaction and _GROUP.search(text))
         for span in reading.spans:
             if span.label == "neutral":
                 continue

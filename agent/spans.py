@@ -43,6 +43,9 @@ class Reading:
     reaction: Label | None = None
     """A whole-message reaction to the cards or suggestions in context."""
     reaction_plural: bool = False
+    reaction_group: bool = False
+    """The reaction is said of the whole group ("I have seen both", "all of those"), so it
+    also reaches the suggestions the message does not name."""
     unknown: list[str] = field(default_factory=list)
     keywords: list[str] = field(default_factory=list)
     dunno: bool = False

@@ -100,6 +100,10 @@ def apply_reading(profile: UserProfile, reading: Reading, linker: EntityLinker,
             len(unseen) == 1:  # "I haven't seen Valley Girl I like that idea": that one
         if not judged_other:  # not "haven't seen Snatch ... did enjoy The Equalizer"
             update.feedback.append((unseen[0], reading.reaction))
+    elif reading.reaction and context and referred and reading.reaction_group:
+        labelled = {s.value for s in reading.spans if s.kind == "title" and s.label}
+        update.feedback += [(i, reading.reaction) for i in context  # type: ignore[misc]
+                            if i not in referred and i not in labelled]  # "seen both, X is cool"
     elif reading.reaction and context and not referred:
         featuring = _featuring(reading, linker, context)
         targets = context if reading.reaction_plural else [
