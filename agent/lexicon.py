@@ -144,8 +144,8 @@ POSITIVE_CUES = re.compile(
     r"great|good|awesome|amazing|best|want|wanna|mood for|looking for|similar to|such as|"
     r"prefer|recommend|fun|cool|classic|brilliant|fantastic|excellent)\b", re.IGNORECASE)
 SEEN_CUES = re.compile(r"\b(seen|saw|watched|have watched|already seen)\b", re.IGNORECASE)
-UNSEEN_CUES = re.compile(r"\b(haven'?t|havent|have not|never|not|didn'?t|did not|"
-                         r"don'?t think i)\b(\s+\w+){0,2}?\s+(seen|watched|saw|see)\b"
+UNSEEN_CUES = re.compile(r"\b(i?haven'?t|i?havent|have not|never|not|didn'?t|did not|"
+                         r"don'?t think i('?ve| have)?)\b(\s+\w+){0,2}?\s+(seen|watched|saw|see)\b"
                          r"|\b(never|haven'?t|havent|have not|not)\s+(even\s+|yet\s+)?heard\s+of\b"
                          r"|^\W*(no,?\s+)?(not yet|i (didn'?t|haven'?t|have not))\b"
                          r"(?!\s+(like|love|enjoy|care|mind|think|really|find|get|hate)\b)",

@@ -728,7 +728,10 @@ class Reader:
                 reading.reaction = "seen"
             return
         asked = self.read(question, slot=slot)
+        offered = any(s.kind == "title" and s.value for s in asked.spans)
         for span in asked.spans:
+            if span.kind == "person" and offered:
+                continue  # "Yes!" to "or Salt (2010) with Angelina Jolie?" is about the film
             if span.kind in ("genre", "person", "era", "tag"):
                 span.label = "liked" if yes else "disliked"
                 span.start = span.end = 0

@@ -313,9 +313,11 @@ def rare_word_titles(reader: Reader, text: str, tokens: list[_Token], reading: R
                 _is_name_word(reader, key) or not reader._free(reading, tok.start, tok.end) or \
                 re.match(r"\s+(movies|films|flicks|ones|shows|stuff|type)\b", text[tok.end:], re.I):
             continue
-        ids = reader._lookup(key) or sorted(set(reader._word_index().get(key, [])))
-        if len(ids) > 1 and not reader._lookup(key):
-            continue  # a rare word several titles hold names none of them
+        ids = reader._lookup(key)
+        if not ids and not rules.modifies_next_noun(text, tok.end):  # "the shawshank prison"
+            ids = sorted(set(reader._word_index().get(key, [])))
+            if len(ids) > 1:
+                continue  # a rare word several titles hold names none of them
         if not ids:
             hit = process.extractOne(key, keys, scorer=fuzz.ratio, score_cutoff=88)
             ids = reader._lookup(hit[0]) if hit else []
