@@ -396,3 +396,27 @@ def test_lower_case_surnames_no_common_word_spells(reader: Reader, text: str,
 def test_franchise_words_before_movies_stay_films(reader: Reader) -> None:
     assert _people(reader.read("bond movies")) == []
     assert _people(reader.read("harry potter movies")) == []
+
+
+def test_pet_first_names_and_nicknames_beside_a_cue(reader: Reader) -> None:
+    assert _people(reader.read("sandy bullock always makes me smile")) == ["Sandra Bullock"]
+    assert _people(reader.read("the rock is a good actor")) == ["Dwayne Johnson"]
+    assert sorted(_people(reader.read("i like stuff with kevin hart and the rock"))) == [
+        "Dwayne Johnson", "Kevin Hart"]
+    assert _people(reader.read("arnolds movies are my guilty pleasure")) == [
+        "Arnold Schwarzenegger"]
+    assert sorted(_people(reader.read("I'm a big fan of both Leo and of Tom Hanks"))) == [
+        "Leonardo DiCaprio", "Tom Hanks"]
+    read = reader.read("I loved The Rock and Con Air")  # the film, not the actor
+    assert _people(read) == [] and "The Rock (1996)" in _titles(reader, read)
+
+
+def test_a_rare_lower_case_word_names_its_film_without_a_cue(reader: Reader) -> None:
+    assert _titles(reader, reader.read("goonies never gets old")) == ["The Goonies (1985)"]
+    assert _titles(reader, reader.read("shawshank is the best")) == [
+        "The Shawshank Redemption (1994)"]
+    assert _titles(reader, reader.read("i liked the increidbles alot")) == [
+        "The Incredibles (2004)"]
+    for text in ["I cherish that memory", "something hilarious to watch with my roommates",
+                 "a pickpocket stole my phone", "loved Shining, it still creeps me out"]:
+        assert [t for t in _titles(reader, reader.read(text)) if "Shining" not in t] == [], text
