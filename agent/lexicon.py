@@ -237,7 +237,8 @@ CARD_GROUP = re.compile(r"\b(?:the\s+)?(?P<side>first|last|top)\s+(?P<n>two|thre
 """'the first two', 'the last three': several cards at once."""
 CARD_REF = re.compile(
     r"(?<!my )(?<!our )(?<!in )\b(?:the\s+)?(?P<ord>first|1st|second|2nd|third|3rd|fourth|4th|"
-    r"fifth|5th|last|top(?!\s+(?:\d|two|three|five|ten)))"
+    r"fifth|5th|last(?!\s+(?:week|night|year|month|time|weekend|summer|winter|spring|fall|"
+    r"christmas|minute)\b)|top(?!\s+(?:\d|two|three|five|ten)))"
     r"(?:\s+(?:one|pick|movie|film|suggestion|card))?\b|(?:#|number\s+|no\.?\s*)(?P<num>[1-9])\b",
     re.IGNORECASE)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from agent.lexicon import CHITCHAT, REACT_UNSEEN
+from agent.lexicon import CHITCHAT, POSITIVE_CUES, REACT_UNSEEN
 from agent.mood_model import _pack, _unpack
 from agent.spans import Label, Reading
 
@@ -67,7 +67,9 @@ def asked(reading: Reading, context_items: Sequence[str]) -> bool:
     Small talk left after the thanks ("ok", "cool") and a new wish are no verdict."""
     if not context_items or reading.reaction is not None:
         return False
-    if REACT_UNSEEN.search(reading.text) and not _GLAD.match(reading.text):
+    statements = re.sub(r"[^.!?]*\?", " ", reading.text)  # "is it any good?" asks
+    if REACT_UNSEEN.search(reading.text) and not _GLAD.match(reading.text) and \
+            not POSITIVE_CUES.search(statements):  # not "haven't seen it but heard amazing things"
         return False  # "Haven't seen that one. What's it about?" (not "nice! i never saw it")
     if any(s.kind == "card" or (s.kind == "title" and s.value in context_items)
            or (s.kind != "card" and s.label in ("liked", "disliked", "seen"))

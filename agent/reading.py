@@ -69,6 +69,13 @@ _GROUP = re.compile(r"\b((both|all|either|each|neither) of (those|them|these|the
                     r"(seen|saw|watched|love|loved|like|liked|enjoyed) (them )?(both|all)( of them)?"
                     r"(?! (the|of)\b))\b", re.IGNORECASE)
 """'I have seen both', 'I love both of those': a reaction said of all the suggestions."""
+_INTENSIFIERS = frozenset({"super", "really", "totally", "pretty", "extremely", "seriously"})
+_LISTED_WITH_GENRE = re.compile(
+    r"\b(comed(y|ies)|horrors?|dramas?|thrillers?|romances?|westerns?|musicals?|"
+    r"documentar(y|ies)|cartoons?)\s*(,|and|or|&)\s*#|#\s*(,|and|or|&)\s*(comed(y|ies)|horrors?|"
+    r"dramas?|thrillers?|romances?|westerns?|musicals?|documentar(y|ies)|cartoons?)\b",
+    re.IGNORECASE)
+"""A lower-case word listed with genres is a kind of film ("romantics and comedies")."""
 _OTHERS = re.compile(r"\b(the other (ones|two|three|films|movies|picks)|the others|the rest)\b",
                      re.IGNORECASE)
 _SMALL_WORDS = {"of", "the", "a", "an", "and", "in", "on", "to", "at", "for", "with", "from",
@@ -337,6 +344,9 @@ class Reader:
             if ids and len(ids) == 1 and items[ids[0]].year and \
                     abs(items[ids[0]].year - year) <= 10 and window[0].capital:
                 return window[0].start, ids[0]
+            typed = window[0].text.lower()
+            if ids and typed in ("the", "a", "an"):  # "The Mask (1988)" is The Mask, not Mask
+                ids = [i for i in ids if items[i].title.lower().startswith(typed + " ")] or ids
             nearest = rules.nearest_year(items, list(ids), year) if ids and len(ids) > 1 \
                 and window[0].capital else None
             if nearest:
@@ -452,6 +462,9 @@ class Reader:
         if re.match(r"\s+(movies|films|flicks)\b", text[window[-1].end:], re.IGNORECASE) and \
                 not any(rules.rare_word(w) for w in words):
             return False  # "haunted house movies" is a kind of film
+        if len(words) == 1 and (key in _INTENSIFIERS or _LISTED_WITH_GENRE.search(
+                f"{text[max(0, window[0].start - 30):window[0].start]}#{text[window[-1].end:][:30]}")):
+            return False  # "yes! super funny!", "I like romantics and comedies"
         if len(words) == 1:
             before = text[:window[0].start].lower()
             article = (before.endswith("the ") or (before.endswith(("first ", "original "))

@@ -245,7 +245,8 @@ def surname_typos(reader: Reader, text: str, tokens: list[_Token], reading: Read
                 reader._lookup(key) or (i + 1 < len(tokens) and tokens[i + 1].capital):
             continue
         before = NAME_BEFORE if tok.capital else _LOWER_NAME_BEFORE
-        if not (before.search(text[:tok.start]) or _NAME_AFTER.match(text[tok.end:])):
+        films = rules.rare_word(key) and re.match(r"['’]?s?\s+(movies|films|flicks)\b", text[tok.end:])
+        if not (before.search(text[:tok.start]) or _NAME_AFTER.match(text[tok.end:]) or films):
             continue  # "being from England", "friends from school", "movies with meaning"
         hit = process.extractOne(key, surnames, scorer=fuzz.ratio, score_cutoff=85)
         if hit:
@@ -462,7 +463,9 @@ def _compact_index(reader: Reader) -> dict[str, list[str]]:
 
 _PRONOUN_TASTE = re.compile(
     r"\b(?:love[sd]?|like[sd]?|adore[sd]?|enjoy(?:ed)?|dig|fan of|hate[sd]?|dislike[sd]?|"
-    r"can'?t stand|cannot stand)\s+(?P<pronoun>him|her)\b", re.IGNORECASE)
+    r"can'?t stand|cannot stand)\s+(?P<pronoun>him|her)\b|\b(?P<subject>he|she)\s+(is|was|can be|"
+    r"'?s)\s+((so|pretty|really|very|super|always)\s+)?(funny|hilarious|great|amazing|awesome|"
+    r"talented|brilliant|fantastic|the best)\b", re.IGNORECASE)
 
 
 def named_people(reader: Reader, text: str, tokens: list[_Token], reading: Reading) -> None:
@@ -486,7 +489,8 @@ def pronoun_person(text: str, reading: Reading, context_people: list[str]) -> No
     if len(people) != 1 or reading.of_kind("person"):
         return
     m = _PRONOUN_TASTE.search(text)
-    if m and not any(s.overlaps(m.start("pronoun"), m.end("pronoun")) for s in reading.spans):
-        reading.spans.append(Span("person", m.group("pronoun"), m.start("pronoun"),
-                                  m.end("pronoun"), people[0]))
+    group = ("pronoun" if m.group("pronoun") else "subject") if m else ""
+    if m and not any(s.overlaps(m.start(group), m.end(group)) for s in reading.spans):
+        reading.spans.append(Span("person", m.group(group), m.start(group), m.end(group),
+                                  people[0]))  # "she can be pretty funny": liked
 

@@ -34,7 +34,7 @@ _PRONOUNS = {"i", "me", "it", "you", "we", "us", "he", "she", "him", "her", "the
              "this", "that", "those", "these", "a", "an", "the", "so", "too", "also"}
 PRONOUNS = frozenset(_PRONOUNS)
 """Words that refer, never name a film by themselves."""
-_SURNAME_LOWER_AFTER = re.compile(r"^(['’]s)?\s+(movies|films|flicks|stuff|work|ones|"
+_SURNAME_LOWER_AFTER = re.compile(r"^(['’]s)?\s+(movies|films|flicks|stuff|work|ones?|"
                                   r"(is|was) (a |an |the )?(genius|legend|master|goat|best|"
                                   r"my (fav|fave|favou?rite)))\b", re.IGNORECASE)
 _SURNAME_LOWER_BEFORE = re.compile(r"\b(by|with|w/?|starring|directed by|from|fan of)\s*$",
@@ -51,7 +51,9 @@ INTEREST_ANYWHERE = re.compile(
     r"\b((would|'d) (like|love) to (see|watch)|heard (a lot of |lots of |so many |many )?"
     r"(good|great) things|(looks|sounds) (really )?(good|great|interesting)|"
     r"(will|i'?ll|ill) (need to|have to|got to) (find|get|rent|watch|see|check)|"
-    r"(will|i'?ll|ill) look into (it|that|them))\b", re.IGNORECASE)
+    r"(will|i'?ll|ill) look into (it|that|them)|"
+    r"(will|i'?ll|ill) (definitely |surely )?(look for|look out for|watch for) (it|that|this|them))\b",
+    re.IGNORECASE)
 """Interest that needs no 'but' before it: "haven't seen it, heard a lot of great things"."""
 _INTEREST_NEXT = re.compile(r"^([^.!?]*[.!?]+)?\s*((maybe|perhaps|so|but) )?(i(?:'| )(?:really |"
                             r"definitely )?(should|need to|want to|have to|must|will|ll)\b"
@@ -76,7 +78,9 @@ def compact(key: str) -> str:
 
 
 def possessive_key(key: str) -> str:
-    """'spielberg s' (from "Spielberg's") -> 'spielberg'; other keys unchanged."""
+    """'spielberg s' (from "Spielberg's") -> 'spielberg', 'robert downey junior' -> 'robert
+    downey jr'; other keys unchanged."""
+    key = key[:-7] + " jr" if key.endswith(" junior") and key.count(" ") >= 2 else key
     return key[:-2] if key.endswith(" s") and len(key) > 4 else key
 
 
