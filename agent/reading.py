@@ -30,7 +30,7 @@ LABELS: tuple[str, ...] = ("liked", "disliked", "seen", "neutral")
 _TOKEN = re.compile(r"[A-Za-z0-9\u00C0-\u024F][A-Za-z0-9\u00C0-\u024F'’&.\-:!?,·*]*")
 _CLAUSE_BREAK = re.compile(r"[.!?;,]|(?<!anything )(?<!everything )(?<!all )\bbut\b|\bthough\b|"
                            r"\bhowever\b|\balthough\b", re.IGNORECASE)
-_TASTE_BEFORE = re.compile(r"\b(like[sd]?|love[sd]?|seen|saw|watched|enjoyed|favou?rites? (is|are|was)|"
+_TASTE_BEFORE = re.compile(r"\b(like[sd]?|love[sd]?|hated?|disliked|seen|saw|watched|enjoyed|favou?rites? (is|are|was)|"
                            r"(great|good|amazing|awesome|brilliant|fantastic|excellent|perfect) in|"
                            r"prefer|rather (watch|see)|"
                            r"fan of|about|called|rewatch(ed)?|(the|that|this) (movie|film)|"
@@ -69,6 +69,8 @@ _GROUP = re.compile(r"\b((both|all|either|each|neither) of (those|them|these|the
                     r"(seen|saw|watched|love|loved|like|liked|enjoyed) (them )?(both|all)( of them)?"
                     r"(?! (the|of)\b))\b", re.IGNORECASE)
 """'I have seen both', 'I love both of those': a reaction said of all the suggestions."""
+_GREETING = re.compile(r"^\W*(h+e+y+|hi+|hello+|howdy|yo+|sup|good (morning|evening|night)|gm)\b",
+                       re.IGNORECASE)
 _INTENSIFIERS = frozenset({"super", "really", "totally", "pretty", "extremely", "seriously"})
 _LISTED_WITH_GENRE = re.compile(
     r"\b(comed(y|ies)|horrors?|dramas?|thrillers?|romances?|westerns?|musicals?|"
@@ -269,7 +271,9 @@ class Reader:
                 if not self._free(reading, start, m.end()):
                     continue
                 key = normalize_title(text[start:window[-1].end])
-                item_id = self._pick(self._lookup(key, year), year, strict=True) if key else None
+                main = list(self.linker._titles.get(key, ())) if key else []
+                item_id = (self._pick(main, year, strict=True) if main else None) or (  # "Heat
+                    self._pick(self._lookup(key, year), year, strict=True) if key else None)  # (1996)"
                 if item_id:
                     found = (start, item_id)
                     break
@@ -426,6 +430,8 @@ class Reader:
         words = key.split()
         if key in lx.GENRE_WORDS or key in self.surnames or self._is_person_key(key):
             return False
+        if len(window) > 1 and window[-1].text in ("movies", "films", "flicks"):
+            return False  # "I hate disaster movies" names no Disaster Movie
         if key in self.first_names and rnames.NAME_BEFORE.search(text[:window[0].start]):
             return False  # "something with keanu": Keanu Reeves, not the film Keanu
         if all(w.isdigit() for w in words) and not (slot == "liked_title" and len(tokens) <= 2):
@@ -462,6 +468,8 @@ class Reader:
         if re.match(r"\s+(movies|films|flicks)\b", text[window[-1].end:], re.IGNORECASE) and \
                 not any(rules.rare_word(w) for w in words):
             return False  # "haunted house movies" is a kind of film
+        if not capital and not any(rules.rare_word(w) for w in words) and _GREETING.match(text):
+            return False  # "heyy movie buddy" greets
         if len(words) == 1 and (key in _INTENSIFIERS or _LISTED_WITH_GENRE.search(
                 f"{text[max(0, window[0].start - 30):window[0].start]}#{text[window[-1].end:][:30]}")):
             return False  # "yes! super funny!", "I like romantics and comedies"
@@ -472,7 +480,7 @@ class Reader:
                 and not _PLACE_THE.search(text[:window[0].start])  # "first contact with aliens"
             if not rules.rare_word(key):  # an everyday word: "a thing about cars", "the killer"
                 cue = cue and not re.search(r"\babout\s+$", text[:window[0].start], re.I)
-                article = article and bool(re.match(r"\s*($|[.!?,;])", text[window[-1].end:])
+                article = article and bool(re.match(r"\s*($|[.!?])", text[window[-1].end:])
                                            or re.search(r"(^|[.!?]\s+)the\s+$", before))
             return cue or (len(key) >= 5 and (article or len(tokens) <= 3))
         rare = all(w not in lx.COMMON_WORDS for w in words) and not re.search(
@@ -536,6 +544,7 @@ class Reader:
                 if len(key) < 6 or len(key.split()) < 2 or \
                         all(w in lx.COMMON_WORDS for w in key.split()) or \
                         window[0].text.lower() in _INTERJECTIONS or \
+                        window[-1].text in ("movies", "films", "flicks") or \
                         window[-1].text.lower() in _SMALL_WORDS | {"was", "are", "were"}:
                     continue
                 lower_ok = any(w not in lx.COMMON_WORDS and w not in lx.GENRE_WORDS

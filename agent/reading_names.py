@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import logging
 import re
 from collections.abc import Callable
@@ -49,7 +50,7 @@ _NICK_NEEDS_CUE = frozenset({"the rock", "the duke", "sly", "leo", "arnold"})
 """Nicknames that are also titles or words: a person only after 'with', 'starring', ... or
 before "'s" / 'movies' / 'in it'."""
 _NICK_BEFORE = re.compile(r"\b(with|starring|stars|featuring|fan of( both)?)\s+$", re.IGNORECASE)
-_NICK_AFTER = re.compile(r"^(['’]s\s+(movies|films|flicks|stuff)|\s+in it|\s+(was|is)\s+((so|really)"
+_NICK_AFTER = re.compile(r"^((['’]s)?\s+(movies|films|flicks|stuff)|\s+in it|\s+(was|is)\s+((so|really)"
                          r"\s+)?(great|good|amazing|awesome|brilliant|fantastic|the best))\b",
                          re.IGNORECASE)
 _NICK_PERSON_AFTER = re.compile(r"^\s+(is|was|has been)\s+(\w+\s+){0,3}?(actor|actress|guy|dude|"
@@ -146,6 +147,12 @@ def numbered_titles(reader: Reader, text: str, tokens: list[_Token], reading: Re
                     if rest.startswith(base + " ") and any(
                             w in _MARKS[number] for w in rest[len(base) + 1:].split()[:3]):
                         hits += [i for i in ids if i not in hits]
+            if not hits and not raw.isalpha() and len(words) >= 2:  # "harry potter 3"
+                items = reader.linker.catalog.items
+                series = sorted((i for i in franchise_items(reader, base) if items[i].year),
+                                key=lambda i: items[i].year)
+                hits = [series[number - 1]] if 3 <= len(series) and number <= len(series) and \
+                    number > 1 else []
             if hits:
                 reading.spans.append(Span("title", text[start:end], start, end,
                                           reader.linker._best(hits, None)))
@@ -308,11 +315,12 @@ def rare_word_titles(reader: Reader, text: str, tokens: list[_Token], reading: R
     keys = [k for k in _one_word_keys(reader) if rules.rare_surname(k)]
     for tok in tokens:
         key = normalize_title(tok.text)
-        if tok.capital or len(key) < 6 or not rules.rare_word(key) or \
+        if tok.capital or len(key) < 6 or not rules.rare_word(key) or plot_words(reader)[key] >= 2 or \
                 re.search(r"\b(a|an|i|we|you|they|to)\s+$", text[:tok.start], re.I) or \
                 key in lx.COMMON_WORDS or key in lx.GENRE_WORDS or key in reader.tags or \
                 _is_name_word(reader, key) or not reader._free(reading, tok.start, tok.end) or \
-                re.match(r"\s+(movies|films|flicks|ones|shows|stuff|type)\b", text[tok.end:], re.I):
+                re.match(r"\s+(movies|films|flicks|ones|shows|stuff|type)\b", text[tok.end:], re.I) or \
+                re.match(r"\s+(\d|ii\b|iii\b|part\b)", text[tok.end:], re.I):  # "gladiator 2 (2024)"
             continue
         ids = reader._lookup(key)
         if not ids and not rules.modifies_next_noun(text, tok.end):  # "the shawshank prison"
@@ -325,6 +333,18 @@ def rare_word_titles(reader: Reader, text: str, tokens: list[_Token], reading: R
         item_id = reader._pick(ids, None, strict=False) if ids else None
         if item_id:
             reading.spans.append(Span("title", tok.text, tok.start, tok.end, item_id))
+
+
+def plot_words(reader: Reader) -> collections.Counter[str]:
+    """In how many catalog plots each lower-case word occurs (built once per reader): a word
+    several plots use ("mobsters", "roommates") is an everyday noun, not a film's name."""
+    cached: collections.Counter[str] | None = getattr(reader, "_plot_words", None)
+    if cached is None:
+        cached = collections.Counter()
+        for item in reader.linker.catalog.items.values():
+            cached.update(set(re.findall(r"[a-z]+", (item.text or "").lower())))
+        reader._plot_words = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def _one_word_keys(reader: Reader) -> list[str]:
