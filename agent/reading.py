@@ -470,8 +470,8 @@ class Reader:
             return False  # "haunted house movies" is a kind of film
         if not capital and not any(rules.rare_word(w) for w in words) and _GREETING.match(text):
             return False  # "heyy movie buddy" greets
-        if len(words) == 1 and (key in _INTENSIFIERS or _LISTED_WITH_GENRE.search(
-                f"{text[max(0, window[0].start - 30):window[0].start]}#{text[window[-1].end:][:30]}")):
+        if len(words) == 1 and (key in _INTENSIFIERS or _listed_with_genre(
+                text, window[0].start, window[-1].end)):
             return False  # "yes! super funny!", "I like romantics and comedies"
         if len(words) == 1:
             before = text[:window[0].start].lower()
@@ -502,7 +502,8 @@ class Reader:
                     or key in lx.CALENDAR_WORDS
                     or not self._free(reading, tok.start, tok.end) or key in self.surnames):
                 continue
-            if rules.modifies_next_noun(text, tok.end):
+            if rules.modifies_next_noun(text, tok.end) or (
+                    not tok.capital and _listed_with_genre(text, tok.start, tok.end)):
                 continue  # "Japanese chicks": an adjective, not "Japanese Story"
             if text[tok.end:].lstrip()[:1] == "!" and (
                     tok.start == 0 or text[:tok.start].rstrip()[-1:] in ".!?"):
@@ -870,6 +871,11 @@ def _sentence(text: str, start: int, end: int) -> str:
     rights = [i for i in (text.find(c, end) for c in ".!?") if i >= 0]
     right = min(rights) + 1 if rights else len(text)
     return text[left:right]
+
+
+def _listed_with_genre(text: str, start: int, end: int) -> bool:
+    """The word is listed beside a genre ("romantics and comedies"): a kind of film too."""
+    return bool(_LISTED_WITH_GENRE.search(f"{text[max(0, start - 30):start]}#{text[end:end + 30]}"))
 
 
 def _inside_longer_run(text: str, window: list[_Token]) -> bool:

@@ -86,3 +86,31 @@ def test_a_reaction_said_of_the_whole_group_reaches_the_unnamed_suggestions(read
     read = reader.read("Iron man 3 is super cool", context_items=[dark, iron])
     update = apply_reading(profile, read, reader.linker, [dark, iron])
     assert all(i != dark for i, _ in update.feedback)
+
+
+def test_greetings_plot_nouns_and_kinds_of_film_name_no_film(reader: Reader) -> None:
+    for text in ["heyy movie buddy", "Hi merry christmas, I need a drama",
+                 "mobsters running the city and one cop trying to take them down",
+                 "I hate disaster movies", "hitchcok is the master, show me his stuff",
+                 "gladiator 2 (2024) was sick", "yes! super funny!", "I like romantics and comedies."]:
+        assert _titles(reader, reader.read(text)) == [], text
+    assert _titles(reader, reader.read("hey, have you seen goonies?")) == ["The Goonies (1985)"]
+
+
+def test_series_numbers_years_and_the_main_title(reader: Reader) -> None:
+    assert _titles(reader, reader.read("harry potter 3 tops all the others")) == [
+        "Harry Potter and the Prisoner of Azkaban (2004)"]
+    assert _titles(reader, reader.read("toy story 3 made me cry")) == ["Toy Story 3 (2010)"]
+    read = reader.read("something like Donnie Brasco (1997) or Heat (1996)")
+    assert _titles(reader, read) == ["Donnie Brasco (1997)", "Heat (1995)"]
+    read = reader.read("i hated titanic, way too long")
+    assert [(s.label, _titles(reader, read)) for s in read.of_kind("title")] == [
+        ("disliked", ["Titanic (1997)"])]
+    assert _people(reader.read("the rock movies for a lazy sunday pls")) == ["Dwayne Johnson"]
+
+
+def test_last_week_points_at_no_card(reader: Reader) -> None:
+    cards = [_id(reader, t) for t in ("Get Out (2017)", "A Quiet Place (2018)",
+                                      "The Conjuring (2013)")]
+    read = reader.read("watched the first one last week", context_items=cards)
+    assert [s.value for s in read.of_kind("card")] == [cards[0]]
