@@ -30,7 +30,8 @@ LABELS: tuple[str, ...] = ("liked", "disliked", "seen", "neutral")
 _TOKEN = re.compile(r"[A-Za-z0-9\u00C0-\u024F][A-Za-z0-9\u00C0-\u024F'’&.\-:!?,·*]*")
 _CLAUSE_BREAK = re.compile(r"[.!?;,]|(?<!anything )(?<!everything )(?<!all )\bbut\b|\bthough\b|"
                            r"\bhowever\b|\balthough\b", re.IGNORECASE)
-_TASTE_BEFORE = re.compile(r"\b(like[sd]?|love[sd]?|hated?|disliked|seen|saw|watched|enjoyed|favou?rites? (is|are|was)|"
+_TASTE_BEFORE = re.compile(r"\b(like[sd]?|love[sd]?|hated?|disliked|seen|saw|watched|enjoyed|"
+                           r"favou?rites? (is|are|was)|"
                            r"(great|good|amazing|awesome|brilliant|fantastic|excellent|perfect) in|"
                            r"prefer|rather (watch|see)|"
                            r"fan of|about|called|rewatch(ed)?|(the|that|this) (movie|film)|"

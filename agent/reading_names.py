@@ -150,7 +150,7 @@ def numbered_titles(reader: Reader, text: str, tokens: list[_Token], reading: Re
             if not hits and not raw.isalpha() and len(words) >= 2:  # "harry potter 3"
                 items = reader.linker.catalog.items
                 series = sorted((i for i in franchise_items(reader, base) if items[i].year),
-                                key=lambda i: items[i].year)
+                                key=lambda i: items[i].year or 0)
                 hits = [series[number - 1]] if 3 <= len(series) and number <= len(series) and \
                     number > 1 else []
             if hits:
