@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import collections
 import logging
 import re
@@ -91,6 +92,26 @@ def franchise_items(reader: Reader, key: str) -> list[str]:
     return ids
 
 
+def _series(reader: Reader, base: str) -> list[str]:
+    """The ids `franchise_items` gives, by binary search in a sorted index of title and alias
+    keys without their article (built once per reader)."""
+    index: list[tuple[str, str]] | None = getattr(reader, "_series_index", None)
+    if index is None:
+        index = sorted({(re.sub(r"^(the|a|an) ", "", k), i)
+                        for table in (reader.linker._titles, reader.linker._aliases)
+                        for k, found in table.items() for i in found})
+        reader._series_index = index  # type: ignore[attr-defined]
+    ids: list[str] = []
+    for rest, item_id in index[bisect.bisect_left(index, (base, "")):]:
+        if rest != base and not rest.startswith(base + " "):
+            if rest > base + " ~":
+                break
+            continue
+        if item_id not in ids:
+            ids.append(item_id)
+    return ids
+
+
 def franchises(reader: Reader, text: str, tokens: list[_Token], reading: Reading) -> None:
     """'the bourne movies', 'the Toy Story ones', 'the lord of the rings trilogy': a name
     before a series word that starts the titles of a series stands for its best-known film."""
@@ -149,7 +170,7 @@ def numbered_titles(reader: Reader, text: str, tokens: list[_Token], reading: Re
                         hits += [i for i in ids if i not in hits]
             if not hits and not raw.isalpha() and len(words) >= 2:  # "harry potter 3"
                 items = reader.linker.catalog.items
-                series = sorted((i for i in franchise_items(reader, base) if items[i].year),
+                series = sorted((i for i in _series(reader, base) if items[i].year),
                                 key=lambda i: items[i].year or 0)
                 hits = [series[number - 1]] if 3 <= len(series) and number <= len(series) and \
                     number > 1 else []
@@ -312,7 +333,10 @@ def rare_word_titles(reader: Reader, text: str, tokens: list[_Token], reading: R
     lower-case word no common English word spells that is a one-word title, the rare word of
     only one title, or one typo from a one-word title no common word spells, names that film
     without a cue."""
-    keys = [k for k in _one_word_keys(reader) if rules.rare_surname(k)]
+    keys: list[str] | None = getattr(reader, "_rare_one_word_keys", None)
+    if keys is None:
+        keys = [k for k in _one_word_keys(reader) if rules.rare_surname(k)]
+        reader._rare_one_word_keys = keys  # type: ignore[attr-defined]
     for tok in tokens:
         key = normalize_title(tok.text)
         if tok.capital or len(key) < 6 or not rules.rare_word(key) or plot_words(reader)[key] >= 2 or \
